@@ -134,6 +134,8 @@ class _Reader:
             message = f"YAML syntax error: {exc.problem or exc.context}"
             if exc.problem and exc.context and exc.context_mark is not None:
                 message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+            if "alias" in message or "flow" in message:
+                message += "; values starting with * [ { & or ! must be quoted"
             return _file_issue(self.source, None if mark is None else mark.line + 1, message)
         if isinstance(exc, yaml.reader.ReaderError):
             line = text[:exc.position].count("\n") + 1

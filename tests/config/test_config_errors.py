@@ -116,6 +116,13 @@ def test_yaml_syntax_error_has_line() -> None:
     assert str(issue).startswith(f"my.yaml:{issue.line}: YAML syntax error: ")
 
 
+@pytest.mark.parametrize("text", ["midi:\n  inputs: [*Key*]\n",
+                                  "control:\n  listen: [::1]:7970\n"])
+def test_unquoted_special_value_hints_at_quoting(text: str) -> None:
+    issue = only_issue(text)
+    assert issue.line == 2 and issue.message.endswith("must be quoted")
+
+
 def test_tab_indentation_is_a_syntax_error() -> None:
     issue = only_issue("audio:\n\tsample_rate: 48000\n")
     assert issue.line == 2 and "YAML syntax error" in issue.message
