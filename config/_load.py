@@ -115,7 +115,10 @@ class _Reader:
             if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL_TAG):
                 return values  # an empty file: all defaults
             if not isinstance(root, MappingNode):
-                value = self._construct(loader, root)
+                try:
+                    value = self._construct(loader, root)
+                except Invalid:
+                    return values
                 self.issues.append(_file_issue(
                     self.source, _line(root),
                     f"the top level must be a mapping of sections ({', '.join(SECTIONS)}), "

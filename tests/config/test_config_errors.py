@@ -162,6 +162,11 @@ def test_unsafe_tag_is_refused_with_line() -> None:
     assert issue.line == 2 and "YAML error" in issue.message
 
 
+def test_unsafe_tag_at_top_level_is_refused() -> None:
+    issue = only_issue("!!python/name:os.system x\n")
+    assert issue.line == 1 and "YAML error" in issue.message
+
+
 def test_missing_explicit_file(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     with pytest.raises(ConfigError) as info:
