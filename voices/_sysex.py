@@ -193,11 +193,11 @@ def parse_sysex(message: bytes) -> SysexMessage:
                          f"bytes 00-7F then F7", end)
     if end != len(m) - 1:
         raise SysexError(f"{len(m) - 1 - end} bytes after the F7 that ends the message", end + 1)
+    if len(m) > 2 and m[1] != YAMAHA:
+        raise SysexError(f"not Yamaha: manufacturer ID {m[1]:02X}, expected 43", 1)
     if len(m) < 4:
         raise SysexError(f"truncated: {len(m)} bytes is too short for a Yamaha message",
                          len(m) - 1)
-    if m[1] != YAMAHA:
-        raise SysexError(f"not Yamaha: manufacturer ID {m[1]:02X}, expected 43", 1)
     sub_status, channel = m[2] >> 4, m[2] & 0x0F
     if sub_status == 0:
         return _parse_bulk(m, channel)
