@@ -1,0 +1,124 @@
+"""install.sh and uninstall.sh run for real, as root, inside a throw-away mount namespace.
+
+/etc and /var are overlays whose changes land in tmp_path, /run is an empty tmpfs (so
+no running systemd is seen or touched): the user, directories, config, unit and enable
+link the scripts create vanish with the namespace. Needs root, unshare and overlayfs;
+skips, saying which, without them. Builds cppyy's precompiled header once (~10 s CPU).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SYSTEMD = REPO / "systemd"
+
+# Runs inside the namespace; $1 = scratch dir, $2 = checkout. Each probe prints one
+# "name: value" line to $1/report.
+_SCENARIO = r"""
+set -euo pipefail
+scratch=$1 checkout=$2
+for d in etc var; do
+    mkdir -p "$scratch/$d-up" "$scratch/$d-work"
+    mount -t overlay overlay \
+        -o "lowerdir=/$d,upperdir=$scratch/$d-up,workdir=$scratch/$d-work" "/$d"
+done
+mount -t tmpfs tmpfs /run
+export SYSTEMD_OFFLINE=1
+report=$scratch/report
+probe() { printf '%s: %s\n' "$1" "$2" >> "$report"; }
+state() {
+    probe "$1 user" "$(id -nG dx7d 2>/dev/null || echo none)"
+    probe "$1 state" "$(stat -c '%U %a' /var/lib/dx7d 2>/dev/null || echo none)"
+    probe "$1 config" "$(stat -c '%U %G %a' /etc/dx7d/config.yaml 2>/dev/null || echo none)"
+    probe "$1 pch" "$(stat -c '%U' /var/cache/dx7d/allDict.cxx.pch 2>/dev/null || echo none)"
+    unit=/etc/systemd/system/dx7d.service
+    probe "$1 unit" "$(grep '^ExecStart=' "$unit" 2>/dev/null || echo none)"
+    probe "$1 enabled" "$(readlink /etc/systemd/system/multi-user.target.wants/dx7d.service \
+        || echo no)"
+}
+cd /
+"$checkout/systemd/install.sh" --no-start
+state installed
+echo "volume: 3" >> /etc/dx7d/config.yaml        # a user's edit
+echo "cartridge" > /var/lib/dx7d/mine.syx        # a user's cartridge
+"$checkout/systemd/install.sh" --no-start
+state reinstalled
+probe "edit kept" "$(tail -n 1 /etc/dx7d/config.yaml)"
+"$checkout/systemd/uninstall.sh"
+state uninstalled
+probe "cartridge kept" "$(cat /var/lib/dx7d/mine.syx)"
+"$checkout/systemd/uninstall.sh"
+state uninstalled-again
+"$checkout/systemd/uninstall.sh" --purge
+state purged
+"$checkout/systemd/uninstall.sh" --purge
+state purged-again
+"""
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Run the scenario once; yield its probes as {name: value}."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (it creates a user and mounts overlays in a namespace)")
+    if shutil.which("unshare") is None:
+        pytest.skip("unshare is not installed (apt package util-linux)")
+    if not (REPO / ".venv" / "bin" / "dx7d").exists():
+        pytest.skip("no .venv/bin/dx7d in this checkout: run ./bootstrap.sh setup")
+    scratch = tmp_path_factory.mktemp("install")
+    try:
+        result = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private",
+             "bash", "-c", _SCENARIO, "scenario", str(scratch), str(REPO)],
+            capture_output=True, text=True, check=False, timeout=600,
+        )
+        ran = (scratch / "report").exists()
+        if result.returncode != 0 and "mount" in result.stderr and not ran:
+            pytest.skip(f"cannot mount overlays here: {result.stderr.strip()[-300:]}")
+        assert result.returncode == 0, result.stdout + result.stderr
+        lines = (scratch / "report").read_text().splitlines()
+        yield dict(line.split(": ", 1) for line in lines)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # the overlays hold a 40 MB header
+
+
+def test_install_creates_user_dirs_config_unit(report: dict[str, str]) -> None:
+    assert report["installed user"] == "dx7d audio"
+    assert report["installed state"] == "dx7d 750"
+    assert report["installed config"] == "root dx7d 640"
+    assert report["installed pch"] == "dx7d"
+    assert report["installed unit"] == (
+        f"ExecStart={REPO}/.venv/bin/dx7d run --config /etc/dx7d/config.yaml"
+    )
+    assert report["installed enabled"] == "/etc/systemd/system/dx7d.service"
+
+
+def test_install_again_keeps_the_users_config(report: dict[str, str]) -> None:
+    assert report["edit kept"] == "volume: 3"
+    for probe in ("user", "state", "config", "pch", "unit", "enabled"):
+        assert report[f"reinstalled {probe}"] == report[f"installed {probe}"]
+
+
+def test_uninstall_removes_the_unit_and_keeps_the_data(report: dict[str, str]) -> None:
+    for stage in ("uninstalled", "uninstalled-again"):
+        assert report[f"{stage} unit"] == "none"
+        assert report[f"{stage} enabled"] == "no"
+        assert report[f"{stage} pch"] == "none"
+        assert report[f"{stage} user"] == "dx7d audio"
+        assert report[f"{stage} state"] == "dx7d 750"
+        assert report[f"{stage} config"] == "root dx7d 640"
+    assert report["cartridge kept"] == "cartridge"
+
+
+def test_purge_removes_everything(report: dict[str, str]) -> None:
+    for stage in ("purged", "purged-again"):
+        for probe in ("user", "state", "config", "pch", "unit"):
+            assert report[f"{stage} {probe}"] == "none"
+        assert report[f"{stage} enabled"] == "no"
