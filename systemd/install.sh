@@ -106,12 +106,16 @@ check_permissions() {
     local prefix pkg trees=("$venv")
     prefix=$(python_prefix)
     check_reachable "$checkout"
-    check_reachable "$prefix"
-    [ "$(( $(stat -c '%#a' "$checkout") & 5 ))" -eq 5 ] || check_readable "$checkout"
+    [ "$(( $(stat -c '%#a' "$checkout") & 5 ))" -eq 5 ] \
+        || die "$checkout is not readable by other users, so the service user $SERVICE cannot read it. Fix: chmod o+rx $checkout"
     for pkg in daemon voices engine_cpp config; do
         [ -d "$checkout/$pkg" ] && trees+=("$checkout/$pkg")
     done
-    check_readable "${trees[@]}" "$prefix"
+    case "$prefix/" in
+        /usr/*) ;;  # the system's Python: readable by everyone
+        *) check_reachable "$prefix"; trees+=("$prefix") ;;
+    esac
+    check_readable "${trees[@]}"
 }
 
 if [ "$print_only" -eq 1 ]; then

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,11 +21,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SYSTEMD = REPO / "systemd"
 
-# Runs inside the namespace; $1 = scratch dir, $2 = checkout. Each probe prints one
-# "name: value" line to $1/report.
-_SCENARIO = r"""
+# Makes the throw-away system view; $1 = scratch dir.
+_ISOLATE = r"""
 set -euo pipefail
-scratch=$1 checkout=$2
+scratch=$1
 for d in etc var; do
     mkdir -p "$scratch/$d-up" "$scratch/$d-work"
     mount -t overlay overlay \
@@ -31,6 +32,12 @@ for d in etc var; do
 done
 mount -t tmpfs tmpfs /run
 export SYSTEMD_OFFLINE=1
+"""
+
+# Runs inside the namespace; $2 = checkout. Each probe prints one "name: value" line
+# to $1/report.
+_SCENARIO = _ISOLATE + r"""
+checkout=$2
 report=$scratch/report
 probe() { printf '%s: %s\n' "$1" "$2" >> "$report"; }
 state() {
@@ -63,22 +70,30 @@ state purged-again
 """
 
 
-@pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Run the scenario once; yield its probes as {name: value}."""
+def _require_root_and_unshare() -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root (it creates a user and mounts overlays in a namespace)")
     if shutil.which("unshare") is None:
         pytest.skip("unshare is not installed (apt package util-linux)")
+
+
+def _in_namespace(script: str, scratch: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["unshare", "--mount", "--propagation", "private",
+         "bash", "-c", script, "scenario", str(scratch), *args],
+        capture_output=True, text=True, check=False, timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Run the scenario once; yield its probes as {name: value}."""
+    _require_root_and_unshare()
     if not (REPO / ".venv" / "bin" / "dx7d").exists():
         pytest.skip("no .venv/bin/dx7d in this checkout: run ./bootstrap.sh setup")
     scratch = tmp_path_factory.mktemp("install")
     try:
-        result = subprocess.run(
-            ["unshare", "--mount", "--propagation", "private",
-             "bash", "-c", _SCENARIO, "scenario", str(scratch), str(REPO)],
-            capture_output=True, text=True, check=False, timeout=600,
-        )
+        result = _in_namespace(_SCENARIO, scratch, str(REPO))
         ran = (scratch / "report").exists()
         if result.returncode != 0 and "mount" in result.stderr and not ran:
             pytest.skip(f"cannot mount overlays here: {result.stderr.strip()[-300:]}")
@@ -122,3 +137,47 @@ def test_purge_removes_everything(report: dict[str, str]) -> None:
         for probe in ("user", "state", "config", "pch", "unit"):
             assert report[f"{stage} {probe}"] == "none"
         assert report[f"{stage} enabled"] == "no"
+
+
+def _reachable_checkout(parent: Path) -> Path:
+    """A fake checkout (the unit, an entry point, this Python) that other users can reach."""
+    parent.chmod(0o755)
+    checkout = parent / "dx7d"
+    (checkout / "systemd").mkdir(parents=True)
+    shutil.copy(SYSTEMD / "dx7d.service", checkout / "systemd")
+    shutil.copy(SYSTEMD / "install.sh", checkout / "systemd")
+    bin_dir = checkout / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python").symlink_to(sys.executable)
+    (bin_dir / "dx7d").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "dx7d").chmod(0o755)
+    return checkout
+
+
+@pytest.mark.parametrize(
+    ("hide", "message"),
+    [
+        (".venv/lib/secret.py", "cannot read these"),
+        (".venv/lib", "cannot read these"),
+        ("", "is not readable by other users"),
+    ],
+)
+def test_install_refuses_what_the_service_user_cannot_read(
+    tmp_path: Path, hide: str, message: str
+) -> None:
+    _require_root_and_unshare()
+    parent = Path(tempfile.mkdtemp(prefix="dx7d-install-"))  # /tmp itself is reachable
+    try:
+        checkout = _reachable_checkout(parent)
+        (checkout / ".venv" / "lib").mkdir()
+        (checkout / ".venv" / "lib" / "secret.py").write_text("")
+        (checkout / hide).chmod(0o700 if (checkout / hide).is_dir() else 0o600)
+        result = _in_namespace(
+            _ISOLATE + 'cd / && "$2/systemd/install.sh" --no-start', tmp_path, str(checkout)
+        )
+    finally:
+        shutil.rmtree(parent)
+    assert result.returncode == 1, result.stderr
+    assert message in result.stderr
+    assert str(checkout / hide).rstrip("/") in result.stderr
+    assert "creating system user" not in result.stderr  # refused before changing anything
