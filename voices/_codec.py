@@ -35,7 +35,9 @@ __all__ = ["Decoded", "decode_vced", "decode_vmem", "encode_vced", "encode_vmem"
 ALL_OPERATORS_ON = 0x3F
 _NAME = range(NAME_FIRST, NAME_FIRST + NAME_LENGTH)
 _RANGES = tuple((p.low, p.high) for p in PARAMETERS)
-_VMEM = tuple((f.byte, f.shift, (1 << f.width) - 1, f.param) for f in VMEM_FIELDS)
+_VMEM = tuple(
+    (f.byte, f.shift, (1 << f.width) - 1, f.param, *_RANGES[f.param]) for f in VMEM_FIELDS
+)
 
 
 @dataclass(frozen=True)
@@ -47,17 +49,15 @@ class Decoded:
     masked: int  # VMEM bytes that carried bits outside every field (ignored)
 
 
-def _check(number: int, raw: int, strict: bool, offset: int, prefix: str) -> tuple[int, bool]:
-    """(value in range, whether it was clamped) or SysexError in strict mode."""
+def _repair(number: int, raw: int, strict: bool, offset: int, prefix: str) -> int:
+    """The value clamped into range, or SysexError in strict mode."""
     low, high = _RANGES[number]
-    if low <= raw <= high:
-        return raw, False
     if strict:
         p = PARAMETERS[number]
         raise SysexError(f"{prefix}{p.label} is {raw}, allowed {low}-{high}", offset)
     if number in _NAME:
-        return 32, True  # a control character in a name becomes a space
-    return min(max(raw, low), high), True
+        return 32  # a control character in a name becomes a space
+    return min(max(raw, low), high)
 
 
 def decode_vced(data: bytes, *, strict: bool, base: int = 0, prefix: str = "") -> Decoded:
@@ -76,8 +76,12 @@ def decode_vced(data: bytes, *, strict: bool, base: int = 0, prefix: str = "") -
     clamped = 0
     for number in range(len(data)):
         raw = data[number] if strict else data[number] & 0x7F
-        values[number], was_clamped = _check(number, raw, strict, base + number, prefix)
-        clamped += was_clamped
+        low, high = _RANGES[number]
+        if low <= raw <= high:
+            values[number] = raw
+        else:
+            values[number] = _repair(number, raw, strict, base + number, prefix)
+            clamped += 1
     return Decoded(bytes(values), clamped, 0)
 
 
@@ -89,10 +93,13 @@ def decode_vmem(data: bytes, *, strict: bool, base: int = 0, prefix: str = "") -
     values = bytearray(PARAMETER_COUNT)
     values[OP_ENABLE] = ALL_OPERATORS_ON
     clamped = 0
-    for byte, shift, mask, number in _VMEM:
+    for byte, shift, mask, number, low, high in _VMEM:
         raw = (data[byte] >> shift) & mask
-        values[number], was_clamped = _check(number, raw, strict, base + byte, prefix)
-        clamped += was_clamped
+        if low <= raw <= high:
+            values[number] = raw
+        else:
+            values[number] = _repair(number, raw, strict, base + byte, prefix)
+            clamped += 1
     return Decoded(bytes(values), clamped, masked)
 
 
@@ -104,6 +111,6 @@ def encode_vced(values: bytes | bytearray) -> bytes:
 def encode_vmem(values: bytes | bytearray) -> bytes:
     """The 128-byte packed form of a voice (the on/off mask is not part of it)."""
     out = bytearray(VMEM_SIZE)
-    for byte, shift, mask, number in _VMEM:
+    for byte, shift, mask, number, _, _ in _VMEM:
         out[byte] |= (values[number] & mask) << shift
     return bytes(out)

@@ -7,6 +7,7 @@ MIDI input; files go through the lenient ``Bank.from_bytes``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,7 @@ _BULK = {
     FORMAT_BANK: (32 * VMEM_SIZE, (0x20, 0x00), "32-voice dump"),
 }
 GROUP_VOICE, GROUP_FUNCTION = 0, 2
+_STATUS = re.compile(rb"[\x80-\xff]")  # any byte that is not a 7-bit data byte
 
 
 def checksum(data: bytes) -> int:
@@ -185,9 +187,10 @@ def parse_sysex(message: bytes) -> SysexMessage:
         raise SysexError("not sysex: empty message", 0)
     if m[0] != SYSEX:
         raise SysexError(f"not sysex: starts with {m[0]:02X}, expected F0", 0)
-    end = next((i for i in range(1, len(m)) if m[i] & 0x80), None)
-    if end is None:
+    status = _STATUS.search(m, 1)
+    if status is None:
         raise SysexError(f"missing F7: message truncated after {len(m)} bytes", len(m))
+    end = status.start()
     if m[end] != EOX:
         raise SysexError(f"status byte {m[end]:02X} inside the message, expected data "
                          f"bytes 00-7F then F7", end)
