@@ -16,6 +16,18 @@ use ``MSG_DONTWAIT``, so a stuck service manager cannot block the main loop.
 audio callback is still running: the callback bumps a counter (a plain int
 increment, no lock), and :meth:`WatchdogGate.alive` says whether it moved since
 the previous call.
+
+Intended use in the daemon::
+
+    notifier, gate = Notifier(), WatchdogGate()
+    # audio callback, once per buffer: gate.tick()
+    notifier.ready("rom1A, 16 voices")        # engine compiled, stream running, MIDI listening
+    interval = notifier.watchdog_interval()   # None: no watchdog configured
+    # main loop, about once a second:
+    if interval is not None and gate.alive():
+        notifier.watchdog()                   # a stalled audio thread stops the pings
+    # SIGHUP: notifier.reloading(); reload; notifier.ready()
+    # exit: notifier.stopping(); close components; notifier.close()
 """
 
 from __future__ import annotations

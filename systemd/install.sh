@@ -155,7 +155,9 @@ fi
 # .venv read-only, so the unit points CLING_STANDARD_PCH into its cache directory;
 # building it here spares the first start a minute (and it is rebuilt if missing).
 say "preparing cppyy's precompiled header in $CACHE_DIR (a minute or two on a Pi)"
-env -i PATH=/usr/bin:/bin HOME="$CACHE_DIR" CLING_STANDARD_PCH="$PCH" "$venv/bin/python" -c '
+# No bytecode: root must not leave root-owned __pycache__ folders in the user's checkout.
+env -i PATH=/usr/bin:/bin HOME="$CACHE_DIR" PYTHONDONTWRITEBYTECODE=1 CLING_STANDARD_PCH="$PCH" \
+    "$venv/bin/python" -c '
 import os, sys
 import cppyy
 pch = os.environ["CLING_STANDARD_PCH"]
