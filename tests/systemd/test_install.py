@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,6 +84,30 @@ def _in_namespace(script: str, scratch: Path, *args: str) -> subprocess.Complete
     )
 
 
+def _reachable_checkout(parent: Path) -> Path:
+    """A checkout other users can reach: the unit, the scripts, the default config, and a
+    .venv borrowing this checkout's interpreter and site-packages.
+
+    A copy rather than this checkout, whose untracked files (other work in progress) may
+    not be world-readable yet, which install.sh would rightly refuse.
+    """
+    parent.chmod(0o755)
+    checkout = parent / "dx7d"
+    for folder in ("systemd", "config"):
+        (checkout / folder).mkdir(parents=True)
+    for name in ("dx7d.service", "install.sh", "uninstall.sh"):
+        shutil.copy(SYSTEMD / name, checkout / "systemd")
+    shutil.copy(REPO / "config" / "default.yaml", checkout / "config")
+    venv = checkout / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    shutil.copy(REPO / ".venv" / "pyvenv.cfg", venv)
+    (venv / "lib").symlink_to(REPO / ".venv" / "lib")
+    (venv / "bin" / "python").symlink_to(REPO / ".venv" / "bin" / "python")
+    (venv / "bin" / "dx7d").write_text("#!/bin/sh\nexit 0\n")
+    (venv / "bin" / "dx7d").chmod(0o755)
+    return checkout
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Run the scenario once; yield its probes as {name: value}."""
@@ -92,16 +115,19 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
     if not (REPO / ".venv" / "bin" / "dx7d").exists():
         pytest.skip("no .venv/bin/dx7d in this checkout: run ./bootstrap.sh setup")
     scratch = tmp_path_factory.mktemp("install")
+    parent = Path(tempfile.mkdtemp(prefix="dx7d-install-"))  # /tmp itself is reachable
     try:
-        result = _in_namespace(_SCENARIO, scratch, str(REPO))
+        checkout = _reachable_checkout(parent)
+        result = _in_namespace(_SCENARIO, scratch, str(checkout))
         ran = (scratch / "report").exists()
         if result.returncode != 0 and "mount" in result.stderr and not ran:
             pytest.skip(f"cannot mount overlays here: {result.stderr.strip()[-300:]}")
         assert result.returncode == 0, result.stdout + result.stderr
         lines = (scratch / "report").read_text().splitlines()
-        yield dict(line.split(": ", 1) for line in lines)
+        yield {"checkout": str(checkout)} | dict(line.split(": ", 1) for line in lines)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)  # the overlays hold a 40 MB header
+        shutil.rmtree(parent, ignore_errors=True)
 
 
 def test_install_creates_user_dirs_config_unit(report: dict[str, str]) -> None:
@@ -110,7 +136,7 @@ def test_install_creates_user_dirs_config_unit(report: dict[str, str]) -> None:
     assert report["installed config"] == "root dx7d 640"
     assert report["installed pch"] == "dx7d"
     assert report["installed unit"] == (
-        f"ExecStart={REPO}/.venv/bin/dx7d run --config /etc/dx7d/config.yaml"
+        f"ExecStart={report['checkout']}/.venv/bin/dx7d run --config /etc/dx7d/config.yaml"
     )
     assert report["installed enabled"] == "/etc/systemd/system/dx7d.service"
 
@@ -139,26 +165,11 @@ def test_purge_removes_everything(report: dict[str, str]) -> None:
         assert report[f"{stage} enabled"] == "no"
 
 
-def _reachable_checkout(parent: Path) -> Path:
-    """A fake checkout (the unit, an entry point, this Python) that other users can reach."""
-    parent.chmod(0o755)
-    checkout = parent / "dx7d"
-    (checkout / "systemd").mkdir(parents=True)
-    shutil.copy(SYSTEMD / "dx7d.service", checkout / "systemd")
-    shutil.copy(SYSTEMD / "install.sh", checkout / "systemd")
-    bin_dir = checkout / ".venv" / "bin"
-    bin_dir.mkdir(parents=True)
-    (bin_dir / "python").symlink_to(sys.executable)
-    (bin_dir / "dx7d").write_text("#!/bin/sh\nexit 0\n")
-    (bin_dir / "dx7d").chmod(0o755)
-    return checkout
-
-
 @pytest.mark.parametrize(
     ("hide", "message"),
     [
-        (".venv/lib/secret.py", "cannot read these"),
-        (".venv/lib", "cannot read these"),
+        (".venv/share/secret.py", "cannot read these"),
+        (".venv/share", "cannot read these"),
         ("", "is not readable by other users"),
     ],
 )
@@ -169,8 +180,8 @@ def test_install_refuses_what_the_service_user_cannot_read(
     parent = Path(tempfile.mkdtemp(prefix="dx7d-install-"))  # /tmp itself is reachable
     try:
         checkout = _reachable_checkout(parent)
-        (checkout / ".venv" / "lib").mkdir()
-        (checkout / ".venv" / "lib" / "secret.py").write_text("")
+        (checkout / ".venv" / "share").mkdir()
+        (checkout / ".venv" / "share" / "secret.py").write_text("")
         (checkout / hide).chmod(0o700 if (checkout / hide).is_dir() else 0o600)
         result = _in_namespace(
             _ISOLATE + 'cd / && "$2/systemd/install.sh" --no-start', tmp_path, str(checkout)
