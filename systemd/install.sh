@@ -171,7 +171,10 @@ render_unit > "$unit_tmp"
 install -o root -g root -m 0644 "$unit_tmp" "$UNIT_DEST"
 say "installed $UNIT_DEST (ExecStart=$venv/bin/dx7d, bound read-only: $(bind_paths))"
 if command -v systemd-analyze >/dev/null; then
-    systemd-analyze verify "$UNIT_DEST" || die "systemd-analyze verify rejects $UNIT_DEST"
+    # A warning, not a stop: verify also loads the units this one names, and a complaint
+    # about one of those must not block the install; a truly bad unit fails to start below.
+    systemd-analyze verify "$UNIT_DEST" \
+        || say "warning: systemd-analyze verify complains about $UNIT_DEST (above)"
 fi
 
 if [ ! -d /run/systemd/system ]; then
