@@ -4,6 +4,8 @@
 #   ./bootstrap.sh run [dx7d run options]   set up, then start the daemon (default config)
 #   ./bootstrap.sh test [pytest options]    set up, then run every check and test
 #   ./bootstrap.sh setup                    set up only
+#   ./bootstrap.sh install-service          set up, then install and start the systemd service
+#   ./bootstrap.sh uninstall-service [--purge]  stop and remove it (--purge: data and config too)
 #
 # Idempotent: installs only the apt packages that are missing (with sudo when not
 # root), creates .venv once, and reinstalls the project into it only when
@@ -13,8 +15,9 @@ cd "$(dirname "$(readlink -f "$0")")"
 
 RUNTIME_APT=(python3 python3-venv python3-dev g++ portaudio19-dev libasound2-dev libjack-jackd2-dev)
 # jackd2: the end-to-end tests run a private JACK server (dummy backend);
-# iproute2 and util-linux: the discovery test runs inside its own network namespace.
-TEST_APT=(jackd2 iproute2 util-linux)
+# iproute2 and util-linux: the discovery test runs inside its own network namespace;
+# systemd (systemd-analyze) and shellcheck: the unit and install scripts are checked.
+TEST_APT=(jackd2 iproute2 util-linux systemd shellcheck)
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
@@ -81,8 +84,16 @@ case "$cmd" in
         say "pytest"
         exec .venv/bin/python -m pytest "$@"
         ;;
+    install-service)
+        apt_install "${RUNTIME_APT[@]}"
+        venv_install ""
+        exec systemd/install.sh "$PWD" "$@"
+        ;;
+    uninstall-service)
+        exec systemd/uninstall.sh "$@"
+        ;;
     *)
-        sed -n '2,12p' "$0" >&2
+        sed -n '2,14p' "$0" >&2
         exit 2
         ;;
 esac

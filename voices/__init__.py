@@ -23,6 +23,7 @@ from ._algorithms import (
 )
 from ._bank import BANK_SIZE, Bank, BankReadReport
 from ._errors import SysexError
+from ._files import atomic_write
 from ._patch import (
     ARRAY_PARAMETERS,
     CURVE_NAMES,
@@ -80,6 +81,7 @@ __all__ = [
     "VoiceDump",
     "VoiceParameterChange",
     "algorithms",
+    "atomic_write",
     "bank_dump",
     "checksum",
     "draw_algorithm",

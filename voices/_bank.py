@@ -11,8 +11,6 @@ hold no voice at all raise :class:`SysexError`.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import overload
 
 from ._codec import decode_vced, decode_vmem
 from ._errors import SysexError
+from ._files import atomic_write
 from ._patch import Patch
 from ._spec import VCED_SIZE, VMEM_SIZE
 from ._sysex import BankDump, bank_dump, checksum, parse_sysex
@@ -180,18 +179,7 @@ class Bank:
 
     def write(self, path: str | Path, channel: int = 0) -> None:
         """Write the 4104-byte dump atomically (a crash leaves the old file intact)."""
-        path = Path(path)
-        data = self.to_syx(channel)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(path, self.to_syx(channel))
 
 
 def _read_lenient(data: bytes, source: str) -> tuple[Bank, BankReadReport]:
