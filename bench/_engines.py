@@ -101,6 +101,7 @@ class Sweep:
         self.results: list[FidelityResult] = []
         self.cpu_s: dict[str, float] = {}
         self.audio_s = 0.0
+        self.identical = 0  # renders where both engines gave the same samples
 
     def voice_s_per_cpu_s(self, engine: str) -> float:
         """Voice-seconds rendered per CPU-second of engine (render calls only)."""
@@ -130,6 +131,7 @@ def sweep(
             a = _timed_render(ours, note, velocity, result)
             b = _timed_render(ref, note, velocity, result)
             result.audio_s += len(b) / RATE
+            result.identical += int(np.array_equal(a, b))
             result.labels.append(f"{voice.label} n{note} v{velocity}")
             result.results.append(compare(a, b, RATE))
     return result

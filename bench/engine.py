@@ -49,8 +49,9 @@ print(time.perf_counter() - t0, time.process_time() - c0)
 """
 
 
-def print_summary(title: str, summary: FidelitySummary) -> None:
-    print(f"\n{title}: {summary.count} renders, {summary.flagged} flagged (one side silent)")
+def print_summary(title: str, summary: FidelitySummary, identical: int) -> None:
+    print(f"\n{title}: {summary.count} renders, {summary.flagged} flagged (one side silent),"
+          f" {identical} sample-identical to Dexed's")
     print(f"  spectral distance  median {summary.spectral_median_db:6.2f} dB"
           f"   p90 {summary.spectral_p90_db:6.2f} dB   (targets <= 1.0 / <= 3.0)")
     print(f"  envelope distance  median {summary.envelope_median_db:6.2f} dB"
@@ -150,13 +151,14 @@ def main(argv: list[str] | None = None) -> int:
             for p in library_cartridges(args.banks, n_carts)))
 
     set_a = sweep(random_voices(n_random), cases, ours, ref)
-    print_summary(f"(a) {n_random} random voices", summarize(set_a.results, set_a.labels))
+    print_summary(f"(a) {n_random} random voices", summarize(set_a.results, set_a.labels),
+                  set_a.identical)
     carts = (cartridge_voices(args.banks, n_carts) if n_carts else
              [Voice(f"rom1A#{i:02d}", v)
               for i, v in enumerate(bank_vceds(args.banks / "rom1A.syx"), start=1)])
     set_b = sweep(carts, cases, ours, ref)
     print_summary(f"(b) rom1A + {n_carts} cartridges ({len(carts)} voices)",
-                  summarize(set_b.results, set_b.labels))
+                  summarize(set_b.results, set_b.labels), set_b.identical)
 
     print("\nspeed (render calls only, CPU time, same voices and notes):")
     audio = set_a.audio_s + set_b.audio_s
