@@ -198,10 +198,11 @@ def _long_term_bands_db(signal: FloatArray, rate: float) -> FloatArray:
     frames = 1 + max(0, math.ceil((len(signal) - FFT_SIZE) / hop))
     padded = np.zeros((frames - 1) * hop + FFT_SIZE)
     padded[: len(signal)] = signal
-    index = np.arange(FFT_SIZE)[None, :] + hop * np.arange(frames)[:, None]
     window = np.hanning(FFT_SIZE + 1)[:-1]  # periodic Hann
-    power = np.abs(np.fft.rfft(padded[index] * window, axis=1)) ** 2
-    bands = mel_filterbank(rate) @ power.mean(axis=0)
+    framed = np.lib.stride_tricks.sliding_window_view(padded, FFT_SIZE)[::hop]
+    spectrum = np.fft.rfft(framed * window, axis=1)
+    power = (spectrum.real**2 + spectrum.imag**2).mean(axis=0)
+    bands = mel_filterbank(rate) @ power
     return np.asarray(10.0 * np.log10(bands + EPSILON), dtype=np.float64)
 
 
