@@ -8,6 +8,19 @@
 
 #include <cstdint>
 
+// Start-up time: Cling compiles everything at -O2, which is most of the JIT cost. Code
+// that runs per note or per event (not per sample or per block) is compiled without
+// optimisation under Cling; g++ and ahead-of-time builds ignore these markers.
+#if defined(__clang__)
+#define DX7_COLD_BEGIN _Pragma("clang optimize off")
+#define DX7_COLD_END _Pragma("clang optimize on")
+#define DX7_SCALAR_LOOP _Pragma("clang loop vectorize(disable) unroll(disable)")
+#else
+#define DX7_COLD_BEGIN
+#define DX7_COLD_END
+#define DX7_SCALAR_LOOP
+#endif
+
 namespace dx7 {
 
 constexpr int kLgBlock = 6;              // control block = 64 frames (Dexed's N)

@@ -3,6 +3,7 @@
 
 namespace dx7 {
 
+DX7_COLD_BEGIN
 namespace {
 
 void apply(int value, const ModRoute &r, int &amp, int &pitch, int &eg) {
@@ -40,5 +41,7 @@ void Controls::refresh() {
   if (!any_eg) eg_mod = 127;
   pitch_base = bend_q24(bend, clampi(bend_range, 0, 12), clampi(bend_step, 0, 12)) + master_tune;
 }
+
+DX7_COLD_END
 
 }  // namespace dx7

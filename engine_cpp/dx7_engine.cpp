@@ -6,6 +6,7 @@
 
 namespace dx7 {
 
+DX7_COLD_BEGIN
 namespace {
 
 // DX7 "INIT VOICE" (DX7.md 1.8): OP1 at OL 99, the others at 0, algorithm 1.
@@ -363,6 +364,8 @@ void Engine::apply(const Event &e) {
   }
 }
 
+DX7_COLD_END
+
 void Engine::render_span(float *out, int n) {
   VoiceContext ctx{&tables_, &controls_, lfo_.value(), lfo_.delay()};
   for (int i = 0; i < n; i++) out[i] = 0.0f;
@@ -441,6 +444,7 @@ void Engine::render(float *out, int n) {
   sounding_.store(count, std::memory_order_relaxed);
 }
 
+DX7_COLD_BEGIN
 void Engine::render_note(float *out, int total, int keyup_frame, int note, int velocity,
                          float scale, float *ops) {
   flush_events();
@@ -477,5 +481,7 @@ void Engine::render_note(float *out, int total, int keyup_frame, int note, int v
     }
   }
 }
+
+DX7_COLD_END
 
 }  // namespace dx7

@@ -3,6 +3,7 @@
 
 namespace dx7 {
 
+DX7_COLD_BEGIN
 namespace {
 
 const int kLowLevels[20] = {0, 5, 9, 13, 17, 20, 23, 25, 27, 29,
@@ -80,6 +81,8 @@ void Envelope::advance(int ix) {
   inc_ = static_cast<int32_t>((static_cast<int64_t>(inc) * sr_mult_) >> 24);
 }
 
+DX7_COLD_END
+
 int32_t Envelope::tick() {
   if (hold_ > 0) {
     hold_ -= kBlock;
@@ -109,11 +112,14 @@ int32_t Envelope::tick() {
   return level_;
 }
 
+DX7_COLD_BEGIN
 void Envelope::key(bool down) {
   if (down_ != down) {
     down_ = down;
     advance(down ? 0 : 3);
   }
 }
+
+DX7_COLD_END
 
 }  // namespace dx7

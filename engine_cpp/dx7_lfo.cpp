@@ -3,6 +3,7 @@
 
 namespace dx7 {
 
+DX7_COLD_BEGIN
 namespace {
 
 const double kLfoHz[100] = {
@@ -40,6 +41,8 @@ void Lfo::set(const uint8_t params[6], const Tables &t) {
   sync_ = params[4] != 0;
 }
 
+DX7_COLD_END
+
 void Lfo::tick(const Tables &t) {
   phase_ += delta_;
   int32_t x;
@@ -76,9 +79,12 @@ void Lfo::tick(const Tables &t) {
   delay_value_ = d < (1u << 31) ? 0 : static_cast<int32_t>((d >> 7) & ((1 << 24) - 1));
 }
 
+DX7_COLD_BEGIN
 void Lfo::key_down() {
   if (sync_) phase_ = (1u << 31) - 1;
   delay_state_ = 0;
 }
+
+DX7_COLD_END
 
 }  // namespace dx7

@@ -3,6 +3,7 @@
 
 namespace dx7 {
 
+DX7_COLD_BEGIN
 namespace {
 
 const uint8_t kRate[100] = {
@@ -52,6 +53,8 @@ void PitchEnvelope::advance(int ix) {
   inc_ = kRate[rates_[ix_]] * unit_;
 }
 
+DX7_COLD_END
+
 int32_t PitchEnvelope::tick() {
   if (ix_ < 3 || (ix_ < 4 && !down_)) {
     if (rising_) {
@@ -71,11 +74,14 @@ int32_t PitchEnvelope::tick() {
   return level_;
 }
 
+DX7_COLD_BEGIN
 void PitchEnvelope::key(bool down) {
   if (down_ != down) {
     down_ = down;
     advance(down ? 0 : 3);
   }
 }
+
+DX7_COLD_END
 
 }  // namespace dx7

@@ -5,6 +5,7 @@
 
 namespace dx7 {
 
+DX7_COLD_BEGIN
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
@@ -13,10 +14,11 @@ void init_mark1_tables(Tables &t) {
   for (int i = 0; i < 1024; i++) {
     // Stored through float, as the Mark I tables are.
     float s = static_cast<float>(std::sin(((0.5 + i) / 1024.0) * kPi / 2.0));
-    t.sin_log[i] = static_cast<uint16_t>(std::lround(-1024.0 * std::log2(static_cast<double>(s))));
+    t.sin_log[i] = static_cast<int32_t>(std::lround(-1024.0 * std::log2(static_cast<double>(s))));
     float e = static_cast<float>((std::pow(2.0, i / 1024.0) - 1.0) * 4096.0);
     t.sin_exp[i] = static_cast<uint16_t>(std::lround(static_cast<double>(e)));
   }
+  for (int i = 0; i < 1024; i++) t.exp_rev[i] = 4096 + t.sin_exp[i ^ 0x3ff];
 }
 
 void init_lfo_sine(Tables &t) {
@@ -58,6 +60,8 @@ void Tables::init(double sr) {
   lfo_unit = static_cast<uint32_t>(kBlock * 25190424 / sr + 0.5);
   lfo_ratio = static_cast<uint32_t>(4437500000.0 * kBlock / sr);
 }
+
+DX7_COLD_END
 
 int32_t Tables::freq(int32_t logfreq) const {
   const int shift_bits = 14;

@@ -6,8 +6,9 @@
 namespace dx7 {
 
 struct Tables {
-  uint16_t sin_log[1024];   // -1024*log2(sin) for a quarter wave (1024 units = one doubling)
+  int32_t sin_log[1024];    // -1024*log2(sin) for a quarter wave (1024 units = one doubling)
   uint16_t sin_exp[1024];   // (2^(i/1024) - 1) * 4096
+  int32_t exp_rev[1024];    // 4096 + sin_exp[i ^ 1023]: the kernel's exp lookup
   int32_t freq_lut[1025];   // phase increment per sample for logfreq 20.x octaves
   int32_t lfo_sin[2048];    // interleaved (delta, value) Q24 sine, 1024 points per cycle
   uint32_t env_sr_mult;     // Q24 factor making envelopes run at 44.1 kHz speed

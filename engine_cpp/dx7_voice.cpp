@@ -7,6 +7,7 @@
 
 namespace dx7 {
 
+DX7_COLD_BEGIN
 namespace {
 
 // log2(coarse) in Q24, coarse 0 meaning ratio 0.5.
@@ -188,6 +189,8 @@ void Voice::retune(int note) {
   for (int op = 0; op < kOps; op++) base_[op] = osc_logfreq(note_, patch_ + op * 21);
   porta_ = old - note_logfreq_;
 }
+
+DX7_COLD_END
 
 bool Voice::quiet() const {
   if (!started_) return true;
