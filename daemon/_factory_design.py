@@ -158,9 +158,9 @@ def main() -> None:
     print(f"wrote {FACTORY_PATH} ({FACTORY_PATH.stat().st_size} bytes)")
 
 
-# Level scaling that thins the top of the keyboard (and a little of the bottom).
-_TAME_TOP = (60, 0, 30, 0, 1)
-_TAME_BOTH = (48, 20, 40, 1, 1)
+# Keyboard level scaling (break point, depths, curves; DX7.md 3.6; break point 39 = MIDI 60).
+_TAME_TOP = (60, 0, 30, 0, 1)  # modulators: less brightness from A5 up (-EXP)
+_BASS_TOP = (51, 0, 20, 0, 0)  # bass carriers: from C5 up, about -1.2 dB per 3 semitones
 
 # fmt: off
 VOICES: tuple[Voice, ...] = (
@@ -232,9 +232,9 @@ VOICES: tuple[Voice, ...] = (
         Op(0.5, 78, eg(99, 45, 30, 70, 99, 60, 0, 0), rs=2),
     )),
     Voice("SYN BASS  ", "bass", 2, 7, (
-        Op(0.5, 94, eg(99, 50, 35, 72, 99, 88, 80, 0), vel=2),
+        Op(0.5, 94, eg(99, 50, 35, 72, 99, 88, 80, 0), vel=3, scale=_BASS_TOP),
         Op(0.5, 78, eg(99, 40, 30, 72, 99, 80, 70, 0), vel=4),
-        Op(0.5, 82, eg(99, 50, 35, 72, 99, 88, 80, 0), detune=4),
+        Op(0.5, 82, eg(99, 50, 35, 72, 99, 88, 80, 0), detune=4, vel=3, scale=_BASS_TOP),
         Op(1.0, 78, eg(99, 55, 35, 72, 99, 60, 50, 0), vel=3),
         Op(1.0, 72, eg(99, 60, 40, 72, 99, 40, 30, 0), vel=3),
         Op(2.0, 58, eg(99, 70, 40, 72, 99, 30, 20, 0), vel=3),
@@ -292,11 +292,11 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 86, eg(32, 30, 30, 46, 94, 88, 86, 0), detune=-6),
     ), decays=False, lfo=Lfo(speed=26, delay=60, pmd=7, wave="triangle"), pms=2),
     Voice("PIZZICATO ", "strings", 5, 3, (
-        Op(1.0, 92, eg(99, 44, 34, 70, 99, 62, 0, 0), vel=1, rs=3),
+        Op(1.0, 91, eg(99, 44, 34, 70, 99, 62, 0, 0), vel=2, rs=3),
         Op(1.0, 76, eg(99, 45, 36, 70, 99, 50, 0, 0), vel=5, rs=3),
-        Op(1.0, 82, eg(99, 42, 34, 70, 99, 62, 0, 0), detune=4, vel=1, rs=3),
+        Op(1.0, 81, eg(99, 42, 34, 70, 99, 62, 0, 0), detune=4, vel=2, rs=3),
         Op(2.0, 66, eg(99, 50, 38, 70, 99, 40, 0, 0), vel=5, rs=3),
-        Op(2.0, 70, eg(99, 50, 38, 70, 99, 50, 0, 0), detune=-3, vel=1, rs=3),
+        Op(2.0, 69, eg(99, 50, 38, 70, 99, 50, 0, 0), detune=-3, vel=2, rs=3),
         Op(5.0, 54, eg(99, 80, 45, 70, 99, 0, 0, 0), vel=6, rs=3),
     )),
     # -- organs: sine drawbars side by side (alg 32) ------------------------------------
@@ -359,9 +359,9 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 80, eg(99, 50, 35, 66, 99, 76, 72, 0), vel=2),
     ), lfo=Lfo(speed=36, delay=45, pmd=9, wave="sine"), pms=3),
     Voice("SQUARE LD ", "lead", 1, 0, (
-        Op(1.0, 88, eg(99, 50, 40, 66, 99, 94, 92, 0), vel=1),
+        Op(1.0, 88, eg(99, 50, 40, 66, 99, 94, 92, 0), vel=2),
         Op(2.0, 86, eg(99, 50, 40, 66, 99, 90, 88, 0), vel=2),
-        Op(1.0, 78, eg(99, 50, 40, 66, 99, 94, 92, 0), detune=3, vel=1),
+        Op(1.0, 78, eg(99, 50, 40, 66, 99, 94, 92, 0), detune=3, vel=2),
         Op(2.0, 78, eg(99, 50, 40, 66, 99, 90, 88, 0), vel=2),
         Op(6.0, 52, eg(99, 70, 40, 66, 99, 50, 40, 0), vel=2),
         OFF,

@@ -33,6 +33,10 @@ TAIL_S, TAIL_DBFS = 0.25, -60.0  # a decaying voice's last 0.25 s must be below 
 BALANCE_DB = 6.0  # non-percussion held RMS within this of the median
 DISTINCT_DB = 3.0  # any two voices differ by this much in spectrum or envelope
 TUNE_CENTS = 10.0
+RANGE = ((36, 40), (36, 127), (96, 40), (96, 127))  # (note, velocity) away from the centre
+RANGE_SILENT_DBFS = -45.0
+TOUCH_DB = 1.5  # velocity 127 louder than velocity 40 by at least this (organs excepted)
+SHARED_MAX = 110  # of the 118 packed parameter bytes, at most this many equal to any voice
 
 Audio = npt.NDArray[np.float64]
 
@@ -46,8 +50,12 @@ def _rms(a: Audio) -> float:
 
 
 @pytest.fixture(scope="module")
-def renders() -> dict[str, Audio]:
-    synth = Synth(sample_rate=RATE)
+def synth() -> Synth:
+    return Synth(sample_rate=RATE)
+
+
+@pytest.fixture(scope="module")
+def renders(synth: Synth) -> dict[str, Audio]:
     out = {}
     for voice in VOICES:
         synth.load_patch(build_patch(voice))
@@ -157,6 +165,31 @@ def test_levels_are_balanced(renders: dict[str, Audio]) -> None:
     assert not off, f"held RMS away from the median {median:.1f} dBFS: {off}"
 
 
+def _note_rms_peak(synth: Synth, voice: Voice, note: int, velocity: int) -> tuple[float, float]:
+    synth.load_patch(build_patch(voice))
+    audio = np.asarray(synth.render_note(midi_note=note, velocity=velocity, note_duration=HELD_S,
+                                         render_duration=HELD_S), dtype=np.float64)
+    assert np.all(np.isfinite(audio))
+    return _db(_rms(audio)), float(np.max(np.abs(audio)))
+
+
+@pytest.mark.parametrize("voice", VOICES, ids=_IDS)
+def test_usable_across_keyboard_and_velocity(voice: Voice, synth: Synth) -> None:
+    """Notes 36 and 96 at velocities 40 and 127 sound and stay below clipping too."""
+    for note, velocity in RANGE:
+        rms, peak = _note_rms_peak(synth, voice, note, velocity)
+        assert rms > RANGE_SILENT_DBFS, f"note {note} velocity {velocity}: {rms:.1f} dBFS"
+        assert peak < CLIP, f"note {note} velocity {velocity}: peak {peak:.3f}"
+
+
+@pytest.mark.parametrize("voice", [v for v in VOICES if v.category != "organ"],
+                         ids=[v.name.rstrip() for v in VOICES if v.category != "organ"])
+def test_responds_to_velocity(voice: Voice, synth: Synth) -> None:
+    soft, _ = _note_rms_peak(synth, voice, 60, 40)
+    hard, _ = _note_rms_peak(synth, voice, 60, 127)
+    assert hard - soft >= TOUCH_DB, f"velocity 40: {soft:.1f} dBFS, 127: {hard:.1f} dBFS"
+
+
 def _strongest_partial_hz(audio: Audio) -> float:
     seg = audio[int(0.1 * RATE):int(0.1 * RATE) + 16384]
     spectrum = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), 8 * len(seg)))
@@ -216,3 +249,29 @@ def test_voices_are_pairwise_distinct(renders: dict[str, Audio]) -> None:
             if d <= DISTINCT_DB:
                 close.append(f"{a.name.rstrip()} ~ {b.name.rstrip()} ({d:.1f} dB)")
     assert not close, close
+
+
+def _library_voices(root: Path) -> npt.NDArray[np.uint8]:
+    """Packed parameter bytes (0-117, the name left out) of every 32-voice dump under root."""
+    rows = []
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() != ".syx":
+            continue
+        data = path.read_bytes()
+        start = data.find(b"\xf0\x43")
+        while start >= 0:
+            payload = data[start + 6:start + 6 + 4096]
+            if data[start + 3:start + 4] == b"\x09" and len(payload) == 4096:
+                rows.append(np.frombuffer(payload, dtype=np.uint8).reshape(32, 128)[:, :118])
+            start = data.find(b"\xf0\x43", start + 1)
+    return np.concatenate(rows)
+
+
+def test_voices_are_not_copied_from_rom_or_library(shared_banks: Path) -> None:
+    """No factory voice equals, or is a light edit of, any voice in rom1A or the library."""
+    library = _library_voices(shared_banks)
+    assert len(library) > 32 * 1000  # rom1A, startup and the ~3,000 library cartridges
+    ours = np.frombuffer(build_bank().to_vmem(), dtype=np.uint8).reshape(32, 128)[:, :118]
+    for voice, packed in zip(VOICES, ours, strict=True):
+        shared = int((library == packed).sum(axis=1).max())
+        assert shared <= SHARED_MAX, f"{voice.name.rstrip()}: {shared} of 118 bytes shared"
