@@ -172,8 +172,21 @@ void Voice::update(const uint8_t *patch) {
 }
 
 void Voice::release() {
+  cut_block();
   for (int op = 0; op < kOps; op++) env_[op].key(false);
   penv_.key(false);
+}
+
+void Voice::cut_block() {
+  if (!ticked_ || pos_ >= kBlock) return;
+  // End the control block here: phases and gains as reached, next tick at the next frame.
+  for (int op = 0; op < kOps; op++) {
+    const OpRun &r = runs_[op];
+    phase_[op] = r.phase0 + static_cast<uint32_t>(pos_) * static_cast<uint32_t>(r.freq);
+    const int32_t g = r.g1 + pos_ * r.dg;
+    gain_out_[op] = g == 0 ? 1 : g;
+  }
+  pos_ = kBlock;
 }
 
 void Voice::set_glide(int32_t offset, int32_t per_block, bool glissando) {

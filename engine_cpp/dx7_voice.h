@@ -26,6 +26,7 @@ class Voice {
   void start(const uint8_t *patch, int note, int velocity, const Tables &t, bool reset_phase);
   // Voice edit while sounding: new frequencies, levels, rates, algorithm, feedback.
   void update(const uint8_t *patch);
+  // Key up; the current control block ends here so the release starts on this frame.
   void release();
   // Render n frames (any n), adding nothing: out[0..n) is overwritten with the voice output
   // (Q24-ish ints, full carrier ~2^25). capture (optional) = 6 arrays of n frames receiving
@@ -46,6 +47,7 @@ class Voice {
   void plan(const Tables &t);
   void run(const Tables &t, int s, int e, bool capture);
   void compute_op_params(int op);
+  void cut_block();
 
   struct Step {
     uint8_t op;     // operator index (0 = OP6)

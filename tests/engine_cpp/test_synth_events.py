@@ -213,3 +213,17 @@ def test_portamento_glides_between_notes(synth: Synth, vced: VcedBuilder) -> Non
     start = synth.render(2400)
     period = np.diff(np.flatnonzero(np.diff(np.signbit(start))))[:4].mean() * 2
     assert 48000 / period < 400  # still well below 440 Hz right after the new note
+
+
+def test_note_off_starts_the_release_on_its_frame(vced: VcedBuilder) -> None:
+    held, released = Synth(), Synth()
+    for synth in (held, released):
+        synth.load_patch(vced(op1_r4=60))
+        synth.note_on(69, 100)
+        synth.render(1000)
+    released.note_off(69, frame=1000 + 37)
+    a, b = held.render(256), released.render(256)
+    assert np.array_equal(a[:37], b[:37])
+    differ = np.flatnonzero(a != b)
+    assert differ[0] <= 40
+    assert np.abs(b[100:]).max() < np.abs(a[100:]).max()
