@@ -165,6 +165,7 @@ _BASS_TOP = (51, 0, 20, 0, 0)  # bass carriers: from C5 up, about -1.2 dB per 3 
 # fmt: off
 VOICES: tuple[Voice, ...] = (
     # -- pianos: three modulated pairs (alg 5), hammer-like modulator transients --------
+    # body 1:1 pair, detuned 1:1 pair bitten by a 3:1, 2:1 pair struck by a 7:1 hammer
     Voice("DX7D PIANO", "piano", 5, 3, (
         Op(1.0, 89, eg(96, 34, 24, 62, 99, 86, 0, 0), vel=2, rs=2),
         Op(1.0, 84, eg(96, 42, 28, 62, 99, 72, 0, 0), vel=5, rs=2, scale=_TAME_TOP),
@@ -173,6 +174,7 @@ VOICES: tuple[Voice, ...] = (
         Op(2.0, 71, eg(97, 40, 26, 62, 99, 72, 0, 0), detune=-2, vel=2, rs=2),
         Op(7.0, 58, eg(99, 60, 36, 70, 99, 30, 0, 0), vel=7, rs=4),
     )),
+    # two three-operator stacks (alg 3), more and longer modulation than DX7D PIANO
     Voice("BRITE PNO ", "piano", 3, 5, (
         Op(1.0, 91, eg(98, 38, 26, 64, 99, 84, 0, 0), vel=2, rs=2),
         Op(1.0, 86, eg(98, 40, 30, 64, 99, 80, 0, 0), vel=4, rs=3, scale=_TAME_TOP),
@@ -181,6 +183,7 @@ VOICES: tuple[Voice, ...] = (
         Op(2.0, 84, eg(98, 40, 30, 64, 99, 78, 0, 0), vel=4, rs=3, scale=_TAME_TOP),
         Op(3.0, 66, eg(99, 48, 32, 64, 99, 66, 0, 0), vel=6, rs=3),
     )),
+    # mostly sine carriers; modulation only with a firm touch
     Voice("SOFT PIANO", "piano", 5, 0, (
         Op(1.0, 88, eg(90, 34, 24, 58, 99, 86, 0, 0), vel=2, rs=2),
         Op(1.0, 68, eg(90, 50, 30, 58, 99, 60, 0, 0), vel=6, rs=3),
@@ -190,6 +193,7 @@ VOICES: tuple[Voice, ...] = (
         Op(4.0, 46, eg(95, 70, 40, 60, 99, 0, 0, 0), vel=7, rs=4),
     )),
     # -- electric pianos: alg 5, a 1:1 body pair and a 14:1 tine pair -------------------
+    # the 14:1 tine modulator pings and dies; 1:1 pairs give the body
     Voice("TINE EPNO ", "e.piano", 5, 6, (
         Op(1.0, 88, eg(96, 28, 25, 55, 99, 80, 0, 0), vel=2, rs=3),
         Op(1.0, 74, eg(96, 40, 30, 55, 99, 72, 0, 0), vel=6, rs=3),
@@ -198,6 +202,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 68, eg(96, 28, 25, 55, 99, 76, 0, 0), detune=-2, vel=2, rs=3),
         Op(1.0, 62, eg(96, 40, 30, 55, 99, 65, 0, 0), vel=5, rs=3),
     ), lfo=Lfo(speed=30, amd=10, wave="sine"), pms=0),
+    # 14:1 and 3.5:1 modulators that ring longer: a glassy, bell-like tine
     Voice("BELL EPNO ", "e.piano", 5, 4, (
         Op(1.0, 87, eg(97, 32, 24, 55, 99, 78, 0, 0), vel=2, rs=3),
         Op(14.0, 72, eg(98, 55, 35, 60, 99, 30, 0, 0), vel=6, rs=3, scale=_TAME_TOP),
@@ -206,6 +211,7 @@ VOICES: tuple[Voice, ...] = (
         Op(3.0, 71, eg(98, 45, 28, 55, 99, 60, 0, 0), vel=3, rs=3),
         Op(3.5, 66, eg(98, 55, 33, 60, 99, 40, 0, 0), vel=6, rs=3),
     )),
+    # a 1:2 pair gives odd, reedy harmonics; bark on hard notes; tremolo
     Voice("WURLY EPNO", "e.piano", 5, 0, (
         Op(1.0, 88, eg(97, 30, 24, 58, 99, 90, 0, 0), vel=2, rs=2, ams=1),
         Op(1.0, 80, eg(97, 50, 30, 58, 99, 70, 0, 0), vel=6, rs=2),
@@ -214,6 +220,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 72, eg(97, 34, 26, 58, 99, 86, 0, 0), detune=-3, vel=2, rs=2, ams=1),
         Op(5.0, 60, eg(99, 70, 40, 58, 99, 20, 0, 0), vel=6, rs=2),
     ), lfo=Lfo(speed=36, amd=24, wave="triangle")),
+    # three gently modulated sines, chorused, with a slow tremolo
     Voice("SOFT EPNO ", "e.piano", 5, 0, (
         Op(1.0, 90, eg(92, 30, 24, 52, 99, 84, 0, 0), vel=3, rs=3, ams=1),
         Op(1.0, 56, eg(92, 40, 28, 52, 99, 70, 0, 0), vel=5, rs=3),
@@ -223,6 +230,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 48, eg(92, 40, 28, 52, 99, 60, 0, 0), vel=5, rs=3),
     ), lfo=Lfo(speed=28, amd=22, wave="sine")),
     # -- basses: a suboctave carrier, plucked modulator envelopes -----------------------
+    # sub-octave carriers, a 3:1 pick transient through a feedback stack (alg 7)
     Voice("PICK BASS ", "bass", 7, 5, (
         Op(0.5, 90, eg(99, 40, 26, 70, 99, 82, 0, 0), vel=2, rs=2),
         Op(0.5, 94, eg(99, 55, 30, 70, 99, 62, 0, 0), vel=5, rs=2),
@@ -231,6 +239,7 @@ VOICES: tuple[Voice, ...] = (
         Op(3.0, 74, eg(99, 80, 40, 70, 99, 0, 0, 0), vel=7, rs=3),
         Op(0.5, 78, eg(99, 45, 30, 70, 99, 60, 0, 0), rs=2),
     )),
+    # a saw-like feedback modulator on a sub-octave carrier, slowly closing
     Voice("SYN BASS  ", "bass", 2, 7, (
         Op(0.5, 94, eg(99, 50, 35, 72, 99, 88, 80, 0), vel=3, scale=_BASS_TOP),
         Op(0.5, 78, eg(99, 40, 30, 72, 99, 80, 70, 0), vel=4),
@@ -239,6 +248,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 72, eg(99, 60, 40, 72, 99, 40, 30, 0), vel=3),
         Op(2.0, 58, eg(99, 70, 40, 72, 99, 30, 20, 0), vel=3),
     )),
+    # one carrier (alg 16) under modulators with fast, bright transients
     Voice("SLAP BASS ", "bass", 16, 6, (
         Op(0.5, 97, eg(99, 50, 30, 72, 99, 80, 0, 0), vel=1, rs=2),
         Op(0.5, 90, eg(99, 60, 34, 72, 99, 60, 0, 0), vel=5, rs=2),
@@ -248,6 +258,7 @@ VOICES: tuple[Voice, ...] = (
         Op(0.5, 76, eg(99, 60, 36, 72, 99, 40, 0, 0), vel=4),
     )),
     # -- brass: modulators that open slower than the carriers (alg 22) ------------------
+    # alg 22: a feedback saw OP6 drives three detuned carriers; modulators open late
     Voice("BRASS SECT", "brass", 22, 7, (
         Op(1.0, 90, eg(62, 40, 30, 60, 99, 96, 95, 0), vel=2),
         Op(1.0, 84, eg(50, 35, 30, 60, 90, 84, 80, 0), vel=4),
@@ -257,6 +268,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 78, eg(48, 36, 30, 60, 88, 82, 78, 0), vel=4),
     ), lfo=Lfo(speed=33, delay=40, pmd=5, wave="sine"), pms=3,
         pitch_env=eg(99, 40, 99, 99, 48, 50, 50, 48)),
+    # one carrier, three stacks opening slower than it (alg 18); delayed vibrato
     Voice("SOLO HORN ", "brass", 18, 5, (
         Op(1.0, 92, eg(58, 40, 30, 60, 99, 92, 90, 0), vel=2),
         Op(1.0, 84, eg(46, 35, 30, 60, 92, 84, 80, 0), vel=4),
@@ -266,6 +278,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 70, eg(50, 40, 30, 60, 90, 80, 76, 0)),
     ), lfo=Lfo(speed=34, delay=55, pmd=8, wave="sine"), pms=3,
         pitch_env=eg(99, 36, 99, 99, 47, 50, 50, 48)),
+    # as BRASS SECT with a sub-octave carrier, faster, brighter, wider detune
     Voice("SYN BRASS ", "brass", 22, 6, (
         Op(1.0, 90, eg(70, 40, 30, 62, 99, 96, 95, 0), vel=1),
         Op(1.0, 86, eg(42, 30, 28, 62, 99, 80, 74, 0), vel=3),
@@ -275,6 +288,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 82, eg(40, 30, 28, 62, 99, 80, 76, 0), vel=3),
     ), lfo=Lfo(speed=20, pmd=3, wave="triangle"), pms=2),
     # -- strings: detuned saw-like pairs with slow attacks ------------------------------
+    # two saw-like stacks (alg 1), detuned for an ensemble, delayed vibrato
     Voice("STRINGS   ", "strings", 1, 6, (
         Op(1.0, 90, eg(52, 40, 30, 52, 99, 94, 92, 0), vel=1),
         Op(1.0, 86, eg(48, 40, 30, 52, 94, 88, 86, 0), vel=2),
@@ -283,6 +297,7 @@ VOICES: tuple[Voice, ...] = (
         Op(3.0, 72, eg(48, 40, 30, 52, 90, 86, 84, 0), detune=-3, vel=1),
         Op(1.0, 82, eg(48, 40, 30, 52, 94, 88, 86, 0), detune=-5, vel=1),
     ), lfo=Lfo(speed=30, delay=50, pmd=6, wave="triangle"), pms=2),
+    # the same idea with a slow swell and a longer release
     Voice("SLOW STRNG", "strings", 1, 5, (
         Op(1.0, 90, eg(36, 30, 30, 46, 99, 96, 94, 0), vel=1),
         Op(1.0, 90, eg(32, 30, 30, 46, 94, 88, 86, 0)),
@@ -291,6 +306,7 @@ VOICES: tuple[Voice, ...] = (
         Op(2.0, 80, eg(32, 30, 30, 46, 90, 86, 84, 0), detune=-2),
         Op(1.0, 86, eg(32, 30, 30, 46, 94, 88, 86, 0), detune=-6),
     ), decays=False, lfo=Lfo(speed=26, delay=60, pmd=7, wave="triangle"), pms=2),
+    # short plucked pairs, no sustain
     Voice("PIZZICATO ", "strings", 5, 3, (
         Op(1.0, 91, eg(99, 44, 34, 70, 99, 62, 0, 0), vel=2, rs=3),
         Op(1.0, 76, eg(99, 45, 36, 70, 99, 50, 0, 0), vel=5, rs=3),
@@ -300,6 +316,7 @@ VOICES: tuple[Voice, ...] = (
         Op(5.0, 54, eg(99, 80, 45, 70, 99, 0, 0, 0), vel=6, rs=3),
     )),
     # -- organs: sine drawbars side by side (alg 32) ------------------------------------
+    # six sine drawbars: 16', 8', 5 1/3', 4', 2', 1'
     Voice("DRAWBAR   ", "organ", 32, 0, (
         Op(0.5, 78, eg(99, 99, 99, 80, 99, 99, 99, 0)),
         Op(1.0, 80, eg(99, 99, 99, 80, 99, 99, 99, 0)),
@@ -308,6 +325,7 @@ VOICES: tuple[Voice, ...] = (
         Op(4.0, 68, eg(99, 99, 99, 80, 99, 99, 99, 0)),
         Op(8.0, 60, eg(99, 99, 99, 80, 99, 99, 99, 0)),
     ), lfo=Lfo(speed=50, pmd=2, wave="sine"), pms=1),
+    # drawbars plus a decaying third-harmonic percussion and a key click
     Voice("PERC ORGAN", "organ", 32, 0, (
         Op(1.0, 83, eg(99, 99, 99, 80, 99, 99, 99, 0)),
         Op(0.5, 75, eg(99, 99, 99, 80, 99, 99, 99, 0)),
@@ -316,6 +334,7 @@ VOICES: tuple[Voice, ...] = (
         Op(4.0, 63, eg(99, 99, 99, 80, 99, 99, 99, 0)),
         Op(13.0, 51, eg(99, 85, 99, 80, 99, 0, 0, 0), vel=4),
     )),
+    # soft attack, a flue octave below and lightly modulated upper ranks (alg 19)
     Voice("PIPE ORGAN", "organ", 19, 4, (
         Op(1.0, 82, eg(70, 99, 99, 55, 99, 99, 99, 0)),
         Op(2.0, 66, eg(60, 99, 99, 55, 92, 92, 92, 0)),
@@ -325,6 +344,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 58, eg(60, 99, 99, 55, 90, 90, 90, 0)),
     )),
     # -- bells: inharmonic ratios, long natural decays ----------------------------------
+    # 3.5:1 and 7:1 modulators: inharmonic partials, long decay
     Voice("TUBE BELL ", "bell", 5, 2, (
         Op(1.0, 89, eg(99, 30, 26, 50, 99, 70, 0, 0), vel=2, rs=2),
         Op(3.5, 76, eg(99, 34, 28, 50, 99, 60, 0, 0), vel=4, rs=2),
@@ -333,6 +353,7 @@ VOICES: tuple[Voice, ...] = (
         Op(0.5, 79, eg(99, 30, 26, 50, 99, 70, 0, 0), rs=2),
         Op(1.75, 66, eg(99, 38, 30, 50, 99, 55, 0, 0), vel=3, rs=2),
     )),
+    # 4.2:1 and 7.4:1 modulators, thinner and brighter
     Voice("GLASS BELL", "bell", 5, 0, (
         Op(1.0, 91, eg(99, 34, 28, 52, 99, 66, 0, 0), vel=2, rs=2),
         Op(4.2, 64, eg(99, 45, 30, 52, 99, 40, 0, 0), vel=5, rs=2),
@@ -341,6 +362,7 @@ VOICES: tuple[Voice, ...] = (
         Op(6.0, 65, eg(99, 48, 32, 52, 99, 50, 0, 0), vel=3, rs=2),
         Op(1.0, 56, eg(99, 50, 34, 52, 99, 40, 0, 0), vel=4, rs=2),
     )),
+    # root-2 (1.41:1, 4.24:1) modulators for a cluster of clangorous partials
     Voice("CHIME     ", "bell", 7, 3, (
         Op(1.0, 93, eg(99, 36, 28, 52, 99, 62, 0, 0), vel=1, rs=3),
         Op(1.41, 74, eg(99, 40, 30, 52, 99, 50, 0, 0), vel=4, rs=3),
@@ -350,6 +372,7 @@ VOICES: tuple[Voice, ...] = (
         Op(5.0, 60, eg(99, 50, 34, 52, 99, 40, 0, 0), vel=4, rs=3),
     )),
     # -- leads -------------------------------------------------------------------------
+    # one carrier under five modulators with feedback: hard, sync-like
     Voice("SYNC LEAD ", "lead", 16, 7, (
         Op(1.0, 94, eg(99, 60, 40, 66, 99, 92, 90, 0), vel=1),
         Op(2.0, 84, eg(99, 45, 32, 66, 99, 70, 64, 0), vel=3),
@@ -358,6 +381,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 86, eg(99, 40, 30, 66, 99, 80, 66, 0), vel=3),
         Op(1.0, 80, eg(99, 50, 35, 66, 99, 76, 72, 0), vel=2),
     ), lfo=Lfo(speed=36, delay=45, pmd=9, wave="sine"), pms=3),
+    # a 1:2 pair makes odd harmonics only: a square-ish wave
     Voice("SQUARE LD ", "lead", 1, 0, (
         Op(1.0, 88, eg(99, 50, 40, 66, 99, 94, 92, 0), vel=2),
         Op(2.0, 86, eg(99, 50, 40, 66, 99, 90, 88, 0), vel=2),
@@ -366,6 +390,7 @@ VOICES: tuple[Voice, ...] = (
         Op(6.0, 52, eg(99, 70, 40, 66, 99, 50, 40, 0), vel=2),
         OFF,
     ), lfo=Lfo(speed=35, delay=40, pmd=8, wave="sine"), pms=3),
+    # nearly a sine, breath from a 31:1 modulator, delayed vibrato
     Voice("FLUTE     ", "lead", 5, 0, (
         Op(1.0, 91, eg(66, 50, 40, 62, 99, 94, 92, 0), vel=2, ams=1),
         Op(1.0, 56, eg(60, 50, 40, 62, 92, 84, 82, 0), vel=3),
@@ -375,6 +400,7 @@ VOICES: tuple[Voice, ...] = (
         Op(31.0, 66, eg(80, 55, 40, 62, 99, 70, 66, 0), vel=2),
     ), lfo=Lfo(speed=32, delay=45, pmd=6, amd=6, wave="sine"), pms=2),
     # -- pads --------------------------------------------------------------------------
+    # slow, detuned, mostly sine pairs with a sub-octave
     Voice("WARM PAD  ", "pad", 5, 4, (
         Op(1.0, 88, eg(34, 30, 30, 40, 99, 96, 94, 0), vel=1),
         Op(1.0, 70, eg(28, 30, 30, 40, 90, 86, 84, 0)),
@@ -383,23 +409,26 @@ VOICES: tuple[Voice, ...] = (
         Op(0.5, 86, eg(32, 30, 30, 40, 99, 96, 94, 0), detune=-6, vel=1),
         Op(1.0, 58, eg(28, 30, 30, 40, 88, 84, 82, 0)),
     ), decays=False, lfo=Lfo(speed=22, pmd=4, wave="triangle"), pms=2),
+    # octave-spaced carriers with high ratio modulators and tremolo
     Voice("SHIMMER   ", "pad", 5, 2, (
-        Op(1.0, 88, eg(36, 30, 30, 40, 99, 96, 94, 0), ams=1, vel=1),
+        Op(1.0, 88, eg(36, 30, 30, 40, 99, 96, 94, 0), vel=1, ams=1),
         Op(5.0, 60, eg(30, 30, 30, 40, 92, 86, 84, 0), ams=2),
-        Op(2.0, 82, eg(34, 30, 30, 40, 99, 96, 94, 0), detune=5, ams=1, vel=1),
+        Op(2.0, 82, eg(34, 30, 30, 40, 99, 96, 94, 0), detune=5, vel=1, ams=1),
         Op(7.0, 56, eg(30, 30, 30, 40, 92, 86, 84, 0), ams=2),
-        Op(4.0, 64, eg(38, 30, 30, 40, 99, 96, 94, 0), detune=-5, ams=1, vel=1),
+        Op(4.0, 64, eg(38, 30, 30, 40, 99, 96, 94, 0), detune=-5, vel=1, ams=1),
         Op(9.0, 52, eg(30, 30, 30, 40, 92, 86, 84, 0)),
     ), decays=False, lfo=Lfo(speed=38, amd=14, pmd=2, wave="sine"), pms=1),
+    # six detuned sines (alg 32) on the first four harmonics, vibrato
     Voice("CHOIR PAD ", "pad", 32, 0, (
-        Op(1.0, 90, eg(40, 30, 30, 44, 99, 96, 94, 0), ams=1, vel=1),
-        Op(1.0, 82, eg(38, 30, 30, 44, 99, 96, 94, 0), detune=5, ams=1, vel=1),
+        Op(1.0, 90, eg(40, 30, 30, 44, 99, 96, 94, 0), vel=1, ams=1),
+        Op(1.0, 82, eg(38, 30, 30, 44, 99, 96, 94, 0), detune=5, vel=1, ams=1),
         Op(2.0, 78, eg(40, 30, 30, 44, 99, 96, 94, 0), detune=-4, vel=1),
         Op(3.0, 76, eg(42, 30, 30, 44, 99, 96, 94, 0), detune=3, vel=1),
         Op(4.0, 64, eg(42, 30, 30, 44, 99, 96, 94, 0), detune=-3, vel=1),
-        Op(1.0, 76, eg(38, 30, 30, 44, 99, 96, 94, 0), detune=-6, ams=1, vel=1),
+        Op(1.0, 76, eg(38, 30, 30, 44, 99, 96, 94, 0), detune=-6, vel=1, ams=1),
     ), decays=False, lfo=Lfo(speed=30, pmd=6, amd=5, wave="triangle"), pms=2),
     # -- tuned percussion --------------------------------------------------------------
+    # a sine and a fast fourth-partial (4:1) with a mallet transient
     Voice("MARIMBA   ", "percussion", 5, 0, (
         Op(1.0, 95, eg(99, 42, 36, 60, 99, 50, 0, 0), vel=1, rs=3),
         Op(1.0, 64, eg(99, 75, 45, 60, 99, 0, 0, 0), vel=6, rs=4),
@@ -408,6 +437,7 @@ VOICES: tuple[Voice, ...] = (
         Op(10.0, 57, eg(99, 80, 45, 60, 99, 0, 0, 0), vel=4, rs=4),
         OFF,
     )),
+    # 1:1 and 4:1 carriers ringing longer, with tremolo
     Voice("VIBES     ", "percussion", 5, 0, (
         Op(1.0, 94, eg(99, 36, 30, 56, 99, 72, 0, 0), vel=2, rs=3, ams=2),
         Op(1.0, 44, eg(99, 60, 40, 56, 99, 20, 0, 0), vel=5, rs=3),
@@ -416,6 +446,7 @@ VOICES: tuple[Voice, ...] = (
         Op(10.0, 50, eg(99, 66, 40, 56, 99, 20, 0, 0), vel=3, rs=3),
         OFF,
     ), lfo=Lfo(speed=42, amd=30, wave="sine")),
+    # a sine plus a decaying inharmonic 5.6:1 partial
     Voice("KALIMBA   ", "percussion", 7, 0, (
         Op(1.0, 93, eg(99, 40, 32, 60, 99, 56, 0, 0), vel=2, rs=3),
         Op(7.0, 62, eg(99, 80, 45, 60, 99, 0, 0, 0), vel=6, rs=4),
@@ -424,6 +455,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 44, eg(99, 75, 45, 60, 99, 0, 0, 0), vel=6, rs=4),
         Op(3.0, 42, eg(99, 80, 45, 60, 99, 0, 0, 0), rs=4),
     )),
+    # a short sine thump with a 1.5:1 and 2.76:1 knock
     Voice("LOG DRUM  ", "percussion", 16, 0, (
         Op(1.0, 96, eg(99, 55, 40, 60, 99, 30, 0, 0), vel=1, rs=3),
         Op(1.5, 66, eg(99, 72, 45, 60, 99, 10, 0, 0), vel=5, rs=3),

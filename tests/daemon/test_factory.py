@@ -16,10 +16,13 @@ import pytest
 from dx7d.daemon._factory_design import (
     CATEGORIES,
     FACTORY_PATH,
+    OFF,
     VOICES,
+    Op,
     Voice,
     build_bank,
     build_patch,
+    eg,
 )
 from dx7d.engine_cpp import Synth
 from dx7d.engine_cpp.fidelity import EPSILON, FFT_SIZE, FLOOR_DB, HOP_S, mel_filterbank
@@ -123,6 +126,27 @@ def test_voices_are_valid_patches() -> None:
         assert patch.name.rstrip() == voice.name.rstrip()
         assert patch.algorithm == voice.algorithm - 1
         assert any(op.output_level > 0 for op in patch.op), voice.name
+
+
+def _one_op(op: Op) -> Voice:
+    return Voice("T", "lead", 32, 0, (op, OFF, OFF, OFF, OFF, OFF))
+
+
+@pytest.mark.parametrize(("ratio", "coarse", "fine"),
+                         [(0.5, 0, 0), (1.0, 1, 0), (3.5, 2, 75), (1.41, 1, 41), (14.0, 14, 0)])
+def test_ratios_become_coarse_and_fine(ratio: float, coarse: int, fine: int) -> None:
+    op = build_patch(_one_op(Op(ratio, 99, eg(99, 99, 99, 99, 99, 99, 99, 0)))).op[0]
+    assert (op.frequency_mode, op.frequency_coarse, op.frequency_fine) == (0, coarse, fine)
+
+
+def test_fixed_frequencies_become_coarse_and_fine() -> None:
+    op = build_patch(_one_op(Op(1000.0, 99, eg(99, 99, 99, 99, 99, 99, 99, 0), fixed=True))).op[0]
+    assert (op.frequency_mode, op.frequency_coarse, op.frequency_fine) == (1, 3, 0)
+
+
+def test_unreachable_ratio_is_refused() -> None:
+    with pytest.raises(ValueError, match="not reachable"):
+        build_patch(_one_op(Op(70.0, 99, eg(99, 99, 99, 99, 99, 99, 99, 0))))
 
 
 # -- the sound ---------------------------------------------------------------------------
