@@ -280,11 +280,11 @@ VOICES: tuple[Voice, ...] = (
         pitch_env=eg(99, 36, 99, 99, 47, 50, 50, 48)),
     # as BRASS SECT with a sub-octave carrier, faster, brighter, wider detune
     Voice("SYN BRASS ", "brass", 22, 6, (
-        Op(1.0, 90, eg(70, 40, 30, 62, 99, 96, 95, 0), vel=1),
+        Op(1.0, 88, eg(70, 40, 30, 62, 99, 96, 95, 0), vel=1),
         Op(1.0, 86, eg(42, 30, 28, 62, 99, 80, 74, 0), vel=3),
-        Op(1.0, 78, eg(70, 40, 30, 62, 99, 96, 95, 0), detune=6, vel=1),
-        Op(1.0, 72, eg(70, 40, 30, 62, 99, 96, 95, 0), detune=-4, vel=1),
-        Op(0.5, 80, eg(70, 40, 30, 62, 99, 96, 95, 0), detune=2, vel=1),
+        Op(1.0, 76, eg(70, 40, 30, 62, 99, 96, 95, 0), detune=6, vel=1),
+        Op(1.0, 70, eg(70, 40, 30, 62, 99, 96, 95, 0), detune=-4, vel=1),
+        Op(0.5, 78, eg(70, 40, 30, 62, 99, 96, 95, 0), detune=2, vel=1),
         Op(1.0, 82, eg(40, 30, 28, 62, 99, 80, 76, 0), vel=3),
     ), lfo=Lfo(speed=20, pmd=3, wave="triangle"), pms=2),
     # -- strings: detuned saw-like pairs with slow attacks ------------------------------
@@ -305,7 +305,7 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 84, eg(32, 30, 30, 46, 94, 88, 86, 0), detune=6),
         Op(2.0, 80, eg(32, 30, 30, 46, 90, 86, 84, 0), detune=-2),
         Op(1.0, 86, eg(32, 30, 30, 46, 94, 88, 86, 0), detune=-6),
-    ), decays=False, lfo=Lfo(speed=26, delay=60, pmd=7, wave="triangle"), pms=2),
+    ), lfo=Lfo(speed=26, delay=60, pmd=7, wave="triangle"), pms=2),
     # short plucked pairs, no sustain
     Voice("PIZZICATO ", "strings", 5, 3, (
         Op(1.0, 91, eg(99, 44, 34, 70, 99, 62, 0, 0), vel=2, rs=3),
