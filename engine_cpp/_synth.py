@@ -67,7 +67,6 @@ class Synth:
         self._polyphony = int(polyphony)
         self._block_frames = int(block_frames)
         self._patch = np.zeros(VOICE_BYTES + 1, dtype=np.uint8)
-        self._null = __import__("cppyy").nullptr
 
     # -- read-only state -------------------------------------------------------------
     @property
@@ -192,8 +191,10 @@ class Synth:
         keyup = (held + 63) // 64 * 64
         out = np.zeros(total, dtype=np.float32)
         rows = np.zeros((6, total), dtype=np.float32) if ops else None
+        import cppyy  # already imported by the loader
+
         self._engine.render_note(out, total, keyup, midi_note, velocity, REFERENCE_SCALE,
-                                 rows if rows is not None else self._null)
+                                 rows if rows is not None else cppyy.nullptr)
         return out, rows
 
     def render_note(self, midi_note: int = 60, velocity: int = 100, note_duration: float = 3.0,

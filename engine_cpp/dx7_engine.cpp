@@ -116,6 +116,17 @@ void Engine::note_on(int key, int velocity) {
     Slot &s = slots_[i];
     if (s.state != kFree && s.key == key && s.fade == 0) pick = &s;
   }
+  if (controls_.porta_switch && controls_.porta_mode == 1 && controls_.porta_time > 0) {
+    // Poly "follow": voices held only by the sustain pedal glide to the new note.
+    const int played = clampi(key + edit_[144] - 24, 0, 127);
+    for (int i = 0; i < polyphony_; i++) {
+      Slot &s = slots_[i];
+      if (s.state != kSustained || s.pending_key >= 0) continue;
+      s.voice.retune(played);
+      s.voice.set_glide(s.voice.current_pitch() - Voice::note_logfreq(played),
+                        glide_per_block(), controls_.glissando);
+    }
+  }
   if (pick) {  // the same key re-struck reuses its voice
     start_voice(*pick, key, velocity);
     return;

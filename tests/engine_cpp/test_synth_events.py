@@ -227,3 +227,33 @@ def test_note_off_starts_the_release_on_its_frame(vced: VcedBuilder) -> None:
     differ = np.flatnonzero(a != b)
     assert differ[0] <= 40
     assert np.abs(b[100:]).max() < np.abs(a[100:]).max()
+
+
+def test_a_new_patch_leaves_sounding_notes_undisturbed(vced: VcedBuilder) -> None:
+    swapped, kept = Synth(), Synth()
+    for synth in (swapped, kept):
+        synth.load_patch(vced())
+        synth.note_on(69, 100)
+        synth.render(1000)
+    swapped.load_patch(vced(op1_coarse=3, alg=1, fb=7))
+    assert np.array_equal(swapped.render(2048), kept.render(2048))
+    swapped.note_on(72, 100)
+    kept.note_on(72, 100)
+    assert not np.array_equal(swapped.render(2048), kept.render(2048))
+
+
+def test_poly_follow_glides_sustained_voices_to_the_new_note(synth: Synth,
+                                                              vced: VcedBuilder) -> None:
+    synth.load_patch(vced())
+    synth.control_change(65, 127)
+    synth.control_change(5, 100)
+    synth.set_function(67, 1)
+    synth.control_change(64, 127)
+    synth.note_on(57, 100)
+    synth.render(2400)
+    synth.note_off(57)
+    synth.note_on(57 + 24, 1)  # a very quiet new note; the sustained one follows it
+    synth.render(48000)
+    tail = synth.render(9600)
+    period = np.diff(np.flatnonzero(np.diff(np.signbit(tail)))).mean() * 2
+    assert 48000 / period > 600
