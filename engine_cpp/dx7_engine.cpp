@@ -212,6 +212,13 @@ void Engine::mono_note_on(int key, int velocity) {
   }
   const bool full_time = controls_.porta_mode == 1;
   if (!full_time) have_last_pitch_ = false;  // fingered: glide only when legato
+  if (s.fade > 0) {  // still fading out (all sound off): start when the fade ends
+    s.pending_key = key;
+    s.pending_vel = velocity;
+    s.key = key;
+    s.state = kHeld;
+    return;
+  }
   start_voice(s, key, velocity);
 }
 

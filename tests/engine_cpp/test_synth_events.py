@@ -257,3 +257,15 @@ def test_poly_follow_glides_sustained_voices_to_the_new_note(synth: Synth,
     tail = synth.render(9600)
     period = np.diff(np.flatnonzero(np.diff(np.signbit(tail)))).mean() * 2
     assert 48000 / period > 600
+
+
+def test_mono_note_after_all_sound_off_still_plays(synth: Synth, vced: VcedBuilder) -> None:
+    synth.load_patch(vced())
+    synth.set_function(64, 1)
+    synth.note_on(60, 100)
+    synth.render(512)
+    synth.all_sound_off()
+    synth.note_on(64, 100)
+    synth.render(4800)
+    assert synth.sounding_voices == 1
+    assert np.abs(synth.render(480)).max() > 0.05
