@@ -87,3 +87,29 @@ def test_attack_time_follows_the_eg_law(synth: Synth, vced: VcedBuilder, rate: i
     db = _rms_db(x, hop=48)
     reached = int(np.flatnonzero(db >= db[-50:].max() - 0.1)[0]) * 48 / RATE
     assert reached == pytest.approx(_attack_seconds(rate), rel=0.05, abs=0.002)
+
+
+def _live_frequency(synth: Synth, note: int) -> float:
+    synth.note_on(note, 100)
+    return _frequency(synth.render(24000)[4800:])
+
+
+def test_master_tune_shifts_every_note(synth: Synth, vced: VcedBuilder) -> None:
+    synth.load_patch(vced())
+    synth.set_master_tune(50.0)
+    cents = 1200 * np.log2(_live_frequency(synth, 69) / 440.0)
+    assert abs(cents - 50.0) < 1.5
+
+
+def test_bend_step_quantises_to_multiples_of_the_step(synth: Synth, vced: VcedBuilder) -> None:
+    synth.load_patch(vced())
+    synth.set_function(66, 5)  # step 5: range becomes 12, full bend = 10 semitones
+    synth.pitch_bend(8191)
+    cents = 1200 * np.log2(_live_frequency(synth, 57) / 220.0)
+    assert abs(cents - 1000.0) < 2.0
+
+
+def test_transpose_shifts_ratio_operators(synth: Synth, vced: VcedBuilder) -> None:
+    synth.load_patch(vced(transpose=36))  # +12 semitones
+    x = synth.render_note(57, 100, note_duration=0.5, render_duration=0.5)[4800:]
+    assert abs(1200 * np.log2(_frequency(x) / 440.0)) < 1.0
