@@ -159,7 +159,7 @@ def main() -> None:
 
 
 # Keyboard level scaling (break point, depths, curves; DX7.md 3.6; break point 39 = MIDI 60).
-_TAME_TOP = (60, 0, 30, 0, 1)  # modulators: less brightness from A5 up (-EXP)
+_TAME_TOP = (51, 0, 35, 0, 0)  # from C5 up, about -2 dB per 3 semitones: less brightness
 _BASS_TOP = (51, 0, 20, 0, 0)  # bass carriers: from C5 up, about -1.2 dB per 3 semitones
 
 # fmt: off
@@ -214,11 +214,11 @@ VOICES: tuple[Voice, ...] = (
     # a 1:2 pair gives odd, reedy harmonics; bark on hard notes; tremolo
     Voice("WURLY EPNO", "e.piano", 5, 0, (
         Op(1.0, 88, eg(97, 30, 24, 58, 99, 90, 0, 0), vel=2, rs=2, ams=1),
-        Op(1.0, 80, eg(97, 50, 30, 58, 99, 70, 0, 0), vel=6, rs=2),
+        Op(1.0, 80, eg(97, 50, 30, 58, 99, 70, 0, 0), vel=6, rs=2, scale=_TAME_TOP),
         Op(1.0, 80, eg(97, 30, 24, 58, 99, 90, 0, 0), detune=2, vel=2, rs=2, ams=1),
-        Op(2.0, 78, eg(98, 44, 30, 58, 99, 74, 0, 0), vel=5, rs=2),
+        Op(2.0, 78, eg(98, 44, 30, 58, 99, 74, 0, 0), vel=5, rs=2, scale=_TAME_TOP),
         Op(1.0, 72, eg(97, 34, 26, 58, 99, 86, 0, 0), detune=-3, vel=2, rs=2, ams=1),
-        Op(5.0, 60, eg(99, 70, 40, 58, 99, 20, 0, 0), vel=6, rs=2),
+        Op(5.0, 60, eg(99, 70, 40, 58, 99, 20, 0, 0), vel=6, rs=2, scale=_TAME_TOP),
     ), lfo=Lfo(speed=36, amd=24, wave="triangle")),
     # three gently modulated sines, chorused, with a slow tremolo
     Voice("SOFT EPNO ", "e.piano", 5, 0, (
@@ -242,11 +242,11 @@ VOICES: tuple[Voice, ...] = (
     # a saw-like feedback modulator on a sub-octave carrier, slowly closing
     Voice("SYN BASS  ", "bass", 2, 7, (
         Op(0.5, 94, eg(99, 50, 35, 72, 99, 88, 80, 0), vel=3, scale=_BASS_TOP),
-        Op(0.5, 78, eg(99, 40, 30, 72, 99, 80, 70, 0), vel=4),
+        Op(0.5, 78, eg(99, 40, 30, 72, 99, 80, 70, 0), vel=4, scale=_TAME_TOP),
         Op(0.5, 82, eg(99, 50, 35, 72, 99, 88, 80, 0), detune=4, vel=3, scale=_BASS_TOP),
-        Op(1.0, 78, eg(99, 55, 35, 72, 99, 60, 50, 0), vel=3),
-        Op(1.0, 72, eg(99, 60, 40, 72, 99, 40, 30, 0), vel=3),
-        Op(2.0, 58, eg(99, 70, 40, 72, 99, 30, 20, 0), vel=3),
+        Op(1.0, 78, eg(99, 55, 35, 72, 99, 60, 50, 0), vel=3, scale=_TAME_TOP),
+        Op(1.0, 72, eg(99, 60, 40, 72, 99, 40, 30, 0), vel=3, scale=_TAME_TOP),
+        Op(2.0, 58, eg(99, 70, 40, 72, 99, 30, 20, 0), vel=3, scale=_TAME_TOP),
     )),
     # one carrier (alg 16) under modulators with fast, bright transients
     Voice("SLAP BASS ", "bass", 16, 6, (
@@ -261,59 +261,59 @@ VOICES: tuple[Voice, ...] = (
     # alg 22: a feedback saw OP6 drives three detuned carriers; modulators open late
     Voice("BRASS SECT", "brass", 22, 7, (
         Op(1.0, 90, eg(62, 40, 30, 60, 99, 96, 95, 0), vel=2),
-        Op(1.0, 84, eg(50, 35, 30, 60, 90, 84, 80, 0), vel=4),
+        Op(1.0, 84, eg(50, 35, 30, 60, 90, 84, 80, 0), vel=4, scale=_TAME_TOP),
         Op(1.0, 78, eg(60, 40, 30, 60, 99, 96, 95, 0), detune=3, vel=2),
         Op(1.0, 72, eg(60, 40, 30, 60, 99, 96, 95, 0), detune=-4, vel=2),
         Op(2.0, 70, eg(60, 40, 30, 60, 99, 95, 94, 0), detune=1, vel=2),
-        Op(1.0, 78, eg(48, 36, 30, 60, 88, 82, 78, 0), vel=4),
+        Op(1.0, 78, eg(48, 36, 30, 60, 88, 82, 78, 0), vel=4, scale=_TAME_TOP),
     ), lfo=Lfo(speed=33, delay=40, pmd=5, wave="sine"), pms=3,
         pitch_env=eg(99, 40, 99, 99, 48, 50, 50, 48)),
     # one carrier, three stacks opening slower than it (alg 18); delayed vibrato
     Voice("SOLO HORN ", "brass", 18, 5, (
         Op(1.0, 92, eg(58, 40, 30, 60, 99, 92, 90, 0), vel=2),
-        Op(1.0, 84, eg(46, 35, 30, 60, 92, 84, 80, 0), vel=4),
-        Op(2.0, 68, eg(46, 35, 30, 60, 90, 80, 76, 0), vel=4),
-        Op(1.0, 78, eg(44, 38, 30, 60, 90, 82, 78, 0), vel=4),
-        Op(3.0, 64, eg(50, 40, 30, 60, 88, 70, 66, 0), vel=4),
-        Op(1.0, 70, eg(50, 40, 30, 60, 90, 80, 76, 0)),
+        Op(1.0, 84, eg(46, 35, 30, 60, 92, 84, 80, 0), vel=4, scale=_TAME_TOP),
+        Op(2.0, 68, eg(46, 35, 30, 60, 90, 80, 76, 0), vel=4, scale=_TAME_TOP),
+        Op(1.0, 78, eg(44, 38, 30, 60, 90, 82, 78, 0), vel=4, scale=_TAME_TOP),
+        Op(3.0, 64, eg(50, 40, 30, 60, 88, 70, 66, 0), vel=4, scale=_TAME_TOP),
+        Op(1.0, 70, eg(50, 40, 30, 60, 90, 80, 76, 0), scale=_TAME_TOP),
     ), lfo=Lfo(speed=34, delay=55, pmd=8, wave="sine"), pms=3,
         pitch_env=eg(99, 36, 99, 99, 47, 50, 50, 48)),
     # as BRASS SECT with a sub-octave carrier, faster, brighter, wider detune
     Voice("SYN BRASS ", "brass", 22, 6, (
         Op(1.0, 88, eg(70, 40, 30, 62, 99, 96, 95, 0), vel=1),
-        Op(1.0, 86, eg(42, 30, 28, 62, 99, 80, 74, 0), vel=3),
+        Op(1.0, 86, eg(42, 30, 28, 62, 99, 80, 74, 0), vel=3, scale=_TAME_TOP),
         Op(1.0, 76, eg(70, 40, 30, 62, 99, 96, 95, 0), detune=6, vel=1),
         Op(1.0, 70, eg(70, 40, 30, 62, 99, 96, 95, 0), detune=-4, vel=1),
         Op(0.5, 78, eg(70, 40, 30, 62, 99, 96, 95, 0), detune=2, vel=1),
-        Op(1.0, 82, eg(40, 30, 28, 62, 99, 80, 76, 0), vel=3),
+        Op(1.0, 82, eg(40, 30, 28, 62, 99, 80, 76, 0), vel=3, scale=_TAME_TOP),
     ), lfo=Lfo(speed=20, pmd=3, wave="triangle"), pms=2),
     # -- strings: detuned saw-like pairs with slow attacks ------------------------------
     # two saw-like stacks (alg 1), detuned for an ensemble, delayed vibrato
     Voice("STRINGS   ", "strings", 1, 6, (
         Op(1.0, 90, eg(52, 40, 30, 52, 99, 94, 92, 0), vel=1),
-        Op(1.0, 86, eg(48, 40, 30, 52, 94, 88, 86, 0), vel=2),
+        Op(1.0, 86, eg(48, 40, 30, 52, 94, 88, 86, 0), vel=2, scale=_TAME_TOP),
         Op(1.0, 80, eg(50, 40, 30, 52, 99, 94, 92, 0), detune=5, vel=1),
-        Op(1.0, 80, eg(48, 40, 30, 52, 94, 88, 86, 0), detune=5, vel=2),
-        Op(3.0, 72, eg(48, 40, 30, 52, 90, 86, 84, 0), detune=-3, vel=1),
-        Op(1.0, 82, eg(48, 40, 30, 52, 94, 88, 86, 0), detune=-5, vel=1),
+        Op(1.0, 80, eg(48, 40, 30, 52, 94, 88, 86, 0), detune=5, vel=2, scale=_TAME_TOP),
+        Op(3.0, 72, eg(48, 40, 30, 52, 90, 86, 84, 0), detune=-3, vel=1, scale=_TAME_TOP),
+        Op(1.0, 82, eg(48, 40, 30, 52, 94, 88, 86, 0), detune=-5, vel=1, scale=_TAME_TOP),
     ), lfo=Lfo(speed=30, delay=50, pmd=6, wave="triangle"), pms=2),
     # the same idea with a slow swell and a longer release
     Voice("SLOW STRNG", "strings", 1, 5, (
         Op(1.0, 90, eg(36, 30, 30, 46, 99, 96, 94, 0), vel=1),
-        Op(1.0, 90, eg(32, 30, 30, 46, 94, 88, 86, 0)),
+        Op(1.0, 90, eg(32, 30, 30, 46, 94, 88, 86, 0), scale=_TAME_TOP),
         Op(1.0, 80, eg(34, 30, 30, 46, 99, 96, 94, 0), detune=6, vel=1),
-        Op(1.0, 84, eg(32, 30, 30, 46, 94, 88, 86, 0), detune=6),
-        Op(2.0, 80, eg(32, 30, 30, 46, 90, 86, 84, 0), detune=-2),
-        Op(1.0, 86, eg(32, 30, 30, 46, 94, 88, 86, 0), detune=-6),
+        Op(1.0, 84, eg(32, 30, 30, 46, 94, 88, 86, 0), detune=6, scale=_TAME_TOP),
+        Op(2.0, 80, eg(32, 30, 30, 46, 90, 86, 84, 0), detune=-2, scale=_TAME_TOP),
+        Op(1.0, 86, eg(32, 30, 30, 46, 94, 88, 86, 0), detune=-6, scale=_TAME_TOP),
     ), lfo=Lfo(speed=26, delay=60, pmd=7, wave="triangle"), pms=2),
     # short plucked pairs, no sustain
     Voice("PIZZICATO ", "strings", 5, 3, (
         Op(1.0, 91, eg(99, 44, 34, 70, 99, 62, 0, 0), vel=2, rs=3),
-        Op(1.0, 76, eg(99, 45, 36, 70, 99, 50, 0, 0), vel=5, rs=3),
+        Op(1.0, 76, eg(99, 45, 36, 70, 99, 50, 0, 0), vel=5, rs=3, scale=_TAME_TOP),
         Op(1.0, 81, eg(99, 42, 34, 70, 99, 62, 0, 0), detune=4, vel=2, rs=3),
-        Op(2.0, 66, eg(99, 50, 38, 70, 99, 40, 0, 0), vel=5, rs=3),
+        Op(2.0, 66, eg(99, 50, 38, 70, 99, 40, 0, 0), vel=5, rs=3, scale=_TAME_TOP),
         Op(2.0, 69, eg(99, 50, 38, 70, 99, 50, 0, 0), detune=-3, vel=2, rs=3),
-        Op(5.0, 54, eg(99, 80, 45, 70, 99, 0, 0, 0), vel=6, rs=3),
+        Op(5.0, 54, eg(99, 80, 45, 70, 99, 0, 0, 0), vel=6, rs=3, scale=_TAME_TOP),
     )),
     # -- organs: sine drawbars side by side (alg 32) ------------------------------------
     # six sine drawbars: 16', 8', 5 1/3', 4', 2', 1'
@@ -322,8 +322,8 @@ VOICES: tuple[Voice, ...] = (
         Op(1.0, 80, eg(99, 99, 99, 80, 99, 99, 99, 0)),
         Op(1.5, 72, eg(99, 99, 99, 80, 99, 99, 99, 0)),
         Op(2.0, 76, eg(99, 99, 99, 80, 99, 99, 99, 0)),
-        Op(4.0, 68, eg(99, 99, 99, 80, 99, 99, 99, 0)),
-        Op(8.0, 60, eg(99, 99, 99, 80, 99, 99, 99, 0)),
+        Op(4.0, 68, eg(99, 99, 99, 80, 99, 99, 99, 0), scale=_TAME_TOP),
+        Op(8.0, 60, eg(99, 99, 99, 80, 99, 99, 99, 0), scale=_TAME_TOP),
     ), lfo=Lfo(speed=50, pmd=2, wave="sine"), pms=1),
     # drawbars plus a decaying third-harmonic percussion and a key click
     Voice("PERC ORGAN", "organ", 32, 0, (
@@ -337,57 +337,57 @@ VOICES: tuple[Voice, ...] = (
     # soft attack, a flue octave below and lightly modulated upper ranks (alg 19)
     Voice("PIPE ORGAN", "organ", 19, 4, (
         Op(1.0, 82, eg(70, 99, 99, 55, 99, 99, 99, 0)),
-        Op(2.0, 66, eg(60, 99, 99, 55, 92, 92, 92, 0)),
-        Op(3.0, 62, eg(60, 99, 99, 55, 90, 90, 90, 0)),
+        Op(2.0, 66, eg(60, 99, 99, 55, 92, 92, 92, 0), scale=_TAME_TOP),
+        Op(3.0, 62, eg(60, 99, 99, 55, 90, 90, 90, 0), scale=_TAME_TOP),
         Op(0.5, 78, eg(66, 99, 99, 55, 99, 99, 99, 0)),
         Op(2.0, 72, eg(68, 99, 99, 55, 99, 99, 99, 0)),
-        Op(1.0, 58, eg(60, 99, 99, 55, 90, 90, 90, 0)),
+        Op(1.0, 58, eg(60, 99, 99, 55, 90, 90, 90, 0), scale=_TAME_TOP),
     )),
     # -- bells: inharmonic ratios, long natural decays ----------------------------------
     # 3.5:1 and 7:1 modulators: inharmonic partials, long decay
     Voice("TUBE BELL ", "bell", 5, 2, (
         Op(1.0, 89, eg(99, 30, 26, 50, 99, 70, 0, 0), vel=2, rs=2),
-        Op(3.5, 76, eg(99, 34, 28, 50, 99, 60, 0, 0), vel=4, rs=2),
+        Op(3.5, 76, eg(99, 34, 28, 50, 99, 60, 0, 0), vel=4, rs=2, scale=_TAME_TOP),
         Op(2.0, 77, eg(99, 32, 26, 50, 99, 64, 0, 0), detune=2, vel=2, rs=2),
-        Op(7.0, 68, eg(99, 40, 30, 50, 99, 50, 0, 0), vel=4, rs=2),
+        Op(7.0, 68, eg(99, 40, 30, 50, 99, 50, 0, 0), vel=4, rs=2, scale=_TAME_TOP),
         Op(0.5, 79, eg(99, 30, 26, 50, 99, 70, 0, 0), rs=2),
-        Op(1.75, 66, eg(99, 38, 30, 50, 99, 55, 0, 0), vel=3, rs=2),
+        Op(1.75, 66, eg(99, 38, 30, 50, 99, 55, 0, 0), vel=3, rs=2, scale=_TAME_TOP),
     )),
     # 4.2:1 and 7.4:1 modulators, thinner and brighter
     Voice("GLASS BELL", "bell", 5, 0, (
         Op(1.0, 91, eg(99, 34, 28, 52, 99, 66, 0, 0), vel=2, rs=2),
-        Op(4.2, 64, eg(99, 45, 30, 52, 99, 40, 0, 0), vel=5, rs=2),
+        Op(4.2, 64, eg(99, 45, 30, 52, 99, 40, 0, 0), vel=5, rs=2, scale=_TAME_TOP),
         Op(2.0, 73, eg(99, 40, 30, 52, 99, 60, 0, 0), detune=3, vel=2, rs=2),
-        Op(7.4, 60, eg(99, 55, 34, 52, 99, 30, 0, 0), vel=5, rs=2),
+        Op(7.4, 60, eg(99, 55, 34, 52, 99, 30, 0, 0), vel=5, rs=2, scale=_TAME_TOP),
         Op(6.0, 65, eg(99, 48, 32, 52, 99, 50, 0, 0), vel=3, rs=2),
-        Op(1.0, 56, eg(99, 50, 34, 52, 99, 40, 0, 0), vel=4, rs=2),
+        Op(1.0, 56, eg(99, 50, 34, 52, 99, 40, 0, 0), vel=4, rs=2, scale=_TAME_TOP),
     )),
     # root-2 (1.41:1, 4.24:1) modulators for a cluster of clangorous partials
     Voice("CHIME     ", "bell", 7, 3, (
         Op(1.0, 93, eg(99, 36, 28, 52, 99, 62, 0, 0), vel=1, rs=3),
-        Op(1.41, 74, eg(99, 40, 30, 52, 99, 50, 0, 0), vel=4, rs=3),
+        Op(1.41, 74, eg(99, 40, 30, 52, 99, 50, 0, 0), vel=4, rs=3, scale=_TAME_TOP),
         Op(3.0, 81, eg(99, 40, 30, 52, 99, 58, 0, 0), detune=-2, vel=1, rs=3),
-        Op(4.24, 68, eg(99, 44, 32, 52, 99, 44, 0, 0), vel=4, rs=3),
-        Op(11.0, 54, eg(99, 60, 36, 52, 99, 20, 0, 0), vel=5, rs=3),
-        Op(5.0, 60, eg(99, 50, 34, 52, 99, 40, 0, 0), vel=4, rs=3),
+        Op(4.24, 68, eg(99, 44, 32, 52, 99, 44, 0, 0), vel=4, rs=3, scale=_TAME_TOP),
+        Op(11.0, 54, eg(99, 60, 36, 52, 99, 20, 0, 0), vel=5, rs=3, scale=_TAME_TOP),
+        Op(5.0, 60, eg(99, 50, 34, 52, 99, 40, 0, 0), vel=4, rs=3, scale=_TAME_TOP),
     )),
     # -- leads -------------------------------------------------------------------------
     # one carrier under five modulators with feedback: hard, sync-like
     Voice("SYNC LEAD ", "lead", 16, 7, (
         Op(1.0, 94, eg(99, 60, 40, 66, 99, 92, 90, 0), vel=1),
-        Op(2.0, 84, eg(99, 45, 32, 66, 99, 70, 64, 0), vel=3),
-        Op(3.0, 74, eg(99, 40, 30, 66, 99, 60, 54, 0), vel=3),
-        Op(1.0, 70, eg(99, 50, 35, 66, 99, 70, 66, 0), vel=2),
-        Op(1.0, 86, eg(99, 40, 30, 66, 99, 80, 66, 0), vel=3),
-        Op(1.0, 80, eg(99, 50, 35, 66, 99, 76, 72, 0), vel=2),
+        Op(2.0, 84, eg(99, 45, 32, 66, 99, 70, 64, 0), vel=3, scale=_TAME_TOP),
+        Op(3.0, 74, eg(99, 40, 30, 66, 99, 60, 54, 0), vel=3, scale=_TAME_TOP),
+        Op(1.0, 70, eg(99, 50, 35, 66, 99, 70, 66, 0), vel=2, scale=_TAME_TOP),
+        Op(1.0, 86, eg(99, 40, 30, 66, 99, 80, 66, 0), vel=3, scale=_TAME_TOP),
+        Op(1.0, 80, eg(99, 50, 35, 66, 99, 76, 72, 0), vel=2, scale=_TAME_TOP),
     ), lfo=Lfo(speed=36, delay=45, pmd=9, wave="sine"), pms=3),
     # a 1:2 pair makes odd harmonics only: a square-ish wave
     Voice("SQUARE LD ", "lead", 1, 0, (
         Op(1.0, 88, eg(99, 50, 40, 66, 99, 94, 92, 0), vel=2),
-        Op(2.0, 86, eg(99, 50, 40, 66, 99, 90, 88, 0), vel=2),
+        Op(2.0, 86, eg(99, 50, 40, 66, 99, 90, 88, 0), vel=2, scale=_TAME_TOP),
         Op(1.0, 78, eg(99, 50, 40, 66, 99, 94, 92, 0), detune=3, vel=2),
-        Op(2.0, 78, eg(99, 50, 40, 66, 99, 90, 88, 0), vel=2),
-        Op(6.0, 52, eg(99, 70, 40, 66, 99, 50, 40, 0), vel=2),
+        Op(2.0, 78, eg(99, 50, 40, 66, 99, 90, 88, 0), vel=2, scale=_TAME_TOP),
+        Op(6.0, 52, eg(99, 70, 40, 66, 99, 50, 40, 0), vel=2, scale=_TAME_TOP),
         OFF,
     ), lfo=Lfo(speed=35, delay=40, pmd=8, wave="sine"), pms=3),
     # nearly a sine, breath from a 31:1 modulator, delayed vibrato
@@ -412,11 +412,11 @@ VOICES: tuple[Voice, ...] = (
     # octave-spaced carriers with high ratio modulators and tremolo
     Voice("SHIMMER   ", "pad", 5, 2, (
         Op(1.0, 88, eg(36, 30, 30, 40, 99, 96, 94, 0), vel=1, ams=1),
-        Op(5.0, 60, eg(30, 30, 30, 40, 92, 86, 84, 0), ams=2),
+        Op(5.0, 60, eg(30, 30, 30, 40, 92, 86, 84, 0), ams=2, scale=_TAME_TOP),
         Op(2.0, 82, eg(34, 30, 30, 40, 99, 96, 94, 0), detune=5, vel=1, ams=1),
-        Op(7.0, 56, eg(30, 30, 30, 40, 92, 86, 84, 0), ams=2),
+        Op(7.0, 56, eg(30, 30, 30, 40, 92, 86, 84, 0), ams=2, scale=_TAME_TOP),
         Op(4.0, 64, eg(38, 30, 30, 40, 99, 96, 94, 0), detune=-5, vel=1, ams=1),
-        Op(9.0, 52, eg(30, 30, 30, 40, 92, 86, 84, 0)),
+        Op(9.0, 52, eg(30, 30, 30, 40, 92, 86, 84, 0), scale=_TAME_TOP),
     ), decays=False, lfo=Lfo(speed=38, amd=14, pmd=2, wave="sine"), pms=1),
     # six detuned sines (alg 32) on the first four harmonics, vibrato
     Voice("CHOIR PAD ", "pad", 32, 0, (
