@@ -176,7 +176,7 @@ class Synth:
 
     def render(self, frames: int) -> npt.NDArray[np.float32]:
         """The next `frames` frames as a new float32 array (offline use)."""
-        out = np.zeros(_check("frames", frames, 0, 1 << 31), dtype=np.float32)
+        out = np.zeros(_check("frames", frames, 0, (1 << 31) - 1), dtype=np.float32)
         self.render_into(out)
         return out
 
