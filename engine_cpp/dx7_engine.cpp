@@ -197,6 +197,7 @@ void Engine::mono_note_on(int key, int velocity) {
     for (int j = 0; j + 1 < mono_count_; j++) mono_keys_[j] = mono_keys_[j + 1];
     mono_count_--;
   }
+  if (mono_count_ > 0) mono_up_ = key > mono_keys_[mono_count_ - 1];
   mono_keys_[mono_count_++] = key;
   Slot &s = slots_[0];
   const bool legato = s.state == kHeld && s.pending_key < 0 && mono_count_ > 1;
@@ -234,7 +235,12 @@ void Engine::mono_note_off(int key) {
   Slot &s = slots_[0];
   if (!was_current || s.state != kHeld) return;
   if (mono_count_ > 0) {
-    const int back = mono_keys_[mono_count_ - 1];
+    // DX7: back to the highest remaining key after an upward move, else the lowest.
+    int back = mono_keys_[0];
+    for (int i = 1; i < mono_count_; i++) {
+      const int k = mono_keys_[i];
+      if (mono_up_ ? k > back : k < back) back = k;
+    }
     const int played = clampi(back + edit_[144] - 24, 0, 127);
     s.voice.retune(played);
     s.key = back;

@@ -82,6 +82,7 @@ class Engine {
   bool have_last_pitch_ = false;
   int mono_keys_[16];
   int mono_count_ = 0;
+  bool mono_up_ = true;           // direction of the last mono key move
   float volume_ = 1.0f, volume_target_ = 1.0f, volume_coef_ = 0.0f;
   int fade_frames_;
   float scale_ = 1.0f / 268435456.0f;   // 2^-28

@@ -269,3 +269,17 @@ def test_mono_note_after_all_sound_off_still_plays(synth: Synth, vced: VcedBuild
     synth.render(4800)
     assert synth.sounding_voices == 1
     assert np.abs(synth.render(480)).max() > 0.05
+
+
+def test_mono_release_returns_to_the_highest_key_after_an_upward_move(
+        synth: Synth, vced: VcedBuilder) -> None:
+    synth.load_patch(vced())
+    synth.set_function(64, 1)
+    for note in (45, 57, 69):  # 110, 220, 440 Hz, moving up
+        synth.note_on(note, 100)
+        synth.render(1024)
+    synth.note_off(69)
+    synth.render(2400)
+    tail = synth.render(9600)
+    period = np.diff(np.flatnonzero(np.diff(np.signbit(tail)))).mean() * 2
+    assert abs(48000 / period - 220.0) < 5.0
