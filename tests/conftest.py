@@ -13,9 +13,9 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,14 +81,8 @@ def jack_server() -> Iterator[str]:
     jackd = shutil.which("jackd")
     if jackd is None:
         pytest.fail("jackd is not installed: run ./bootstrap.sh test, which installs jackd2")
-    name = f"dx7d-test-{uuid.uuid4().hex[:8]}"
-    log = tempfile.TemporaryFile()  # jackd output, shown if it fails to start
-    proc = subprocess.Popen(
-        [jackd, "--no-realtime", "-n", name, "-d", "dummy",
-         "-r", str(JACK_RATE), "-p", str(JACK_PERIOD)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
     previous = os.environ.get("JACK_DEFAULT_SERVER")
+    name, proc, log = _start_jackd(jackd)
     os.environ["JACK_DEFAULT_SERVER"] = name
     os.environ["JACK_NO_START_SERVER"] = "1"
     try:
@@ -106,6 +100,33 @@ def jack_server() -> Iterator[str]:
             os.environ.pop("JACK_DEFAULT_SERVER", None)
         else:
             os.environ["JACK_DEFAULT_SERVER"] = previous
+
+
+def _start_jackd(jackd: str) -> tuple[str, subprocess.Popen[bytes], Any]:
+    """jackd under the first free name dx7d-test-0..7.
+
+    JACK2 keeps a registry of 8 servers in shared memory and frees the slot of a dead
+    server only when a server of the same name starts again. Reusing a few fixed names
+    (instead of a new random one per run) lets an interrupted test run's stale entry be
+    reclaimed, while concurrent runs still get servers of their own.
+    """
+    failures = []
+    for slot in range(8):
+        name = f"dx7d-test-{slot}"
+        log = tempfile.TemporaryFile()  # jackd output, shown if it fails to start
+        proc = subprocess.Popen(
+            [jackd, "--no-realtime", "-n", name, "-d", "dummy",
+             "-r", str(JACK_RATE), "-p", str(JACK_PERIOD)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            proc.wait(0.5)
+        except subprocess.TimeoutExpired:
+            return name, proc, log  # still running: it took the name
+        log.seek(0)
+        failures.append(f"{name}: {log.read().decode(errors='replace').strip()[-300:]}")
+        log.close()
+    pytest.fail("no JACK server could start:\n" + "\n".join(failures))
 
 
 def _wait_for_jack(name: str, proc: subprocess.Popen[bytes], log: object) -> None:

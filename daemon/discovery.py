@@ -1,0 +1,115 @@
+"""Discovery on the LAN with zeroconf (mDNS/DNS-SD): the daemon announces `_dx7d._tcp`.
+
+TXT record: ``version`` (dx7d's), ``name`` (zeroconf.name), ``path`` (the control
+interface's base path, "/"). The announcement is withdrawn when the daemon stops.
+``browse()`` is what ``dx7d discover`` runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["SERVICE_TYPE", "Announcer", "Found", "browse"]
+
+log = logging.getLogger("dx7d.zeroconf")
+
+SERVICE_TYPE = "_dx7d._tcp.local."
+
+
+def _addresses(host: str) -> list[bytes]:
+    """Addresses to announce: the control host if it is a specific one, else all IPv4 ones."""
+    from zeroconf import get_all_addresses
+
+    if host not in ("0.0.0.0", "::", ""):
+        try:
+            return [socket.inet_pton(socket.AF_INET, host)]
+        except OSError:
+            return [socket.inet_pton(socket.AF_INET6, host)]
+    found = [a for a in get_all_addresses() if not a.startswith("127.")] or ["127.0.0.1"]
+    return [socket.inet_aton(a) for a in found]
+
+
+class Announcer:
+    """Registers the service in a thread of its own (probing takes a few seconds)."""
+
+    def __init__(self, name: str, host: str, port: int, version: str) -> None:
+        self.name = name
+        self.host = host
+        self.port = port
+        self.version = version
+        self._zeroconf: Any = None
+        self._info: Any = None
+        self._thread = threading.Thread(target=self._register, name="dx7d-zeroconf",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _register(self) -> None:
+        from zeroconf import ServiceInfo, Zeroconf
+
+        try:
+            self._info = ServiceInfo(
+                SERVICE_TYPE, f"{self.name}.{SERVICE_TYPE}", port=self.port,
+                addresses=_addresses(self.host),
+                properties={"version": self.version, "name": self.name, "path": "/"},
+                server=f"{socket.gethostname().split('.')[0]}.local.",
+            )
+            self._zeroconf = Zeroconf()
+            self._zeroconf.register_service(self._info, allow_name_change=True)
+            log.info("announced %s on the LAN (%s)", self._info.name, SERVICE_TYPE)
+        except Exception as exc:
+            log.error("zeroconf announcement failed: %s", exc)
+
+    def stop(self) -> None:
+        """Withdraw the announcement."""
+        self._thread.join()
+        if self._zeroconf is not None:
+            try:
+                if self._info is not None:
+                    self._zeroconf.unregister_service(self._info)
+            finally:
+                self._zeroconf.close()
+
+
+@dataclass(frozen=True)
+class Found:
+    name: str
+    addresses: tuple[str, ...]
+    port: int
+    version: str
+
+
+def browse(seconds: float = 3.0) -> list[Found]:
+    """The dx7d modules that answer within ``seconds``."""
+    from zeroconf import ServiceBrowser, ServiceStateChange, Zeroconf
+
+    names: set[str] = set()
+
+    def on_change(zeroconf: Any, service_type: str, name: str,
+                  state_change: ServiceStateChange) -> None:
+        if state_change is ServiceStateChange.Added:
+            names.add(name)
+
+    zc = Zeroconf()
+    try:
+        browser = ServiceBrowser(zc, SERVICE_TYPE, handlers=[on_change])
+        time.sleep(seconds)
+        browser.cancel()
+        found = []
+        for name in sorted(names):
+            info = zc.get_service_info(SERVICE_TYPE, name, timeout=2000)
+            if info is None:
+                continue
+            props = {k.decode(): (v or b"").decode() for k, v in info.properties.items()}
+            found.append(Found(name=name.removesuffix("." + SERVICE_TYPE),
+                               addresses=tuple(info.parsed_addresses()), port=info.port or 0,
+                               version=props.get("version", "?")))
+        return found
+    finally:
+        zc.close()

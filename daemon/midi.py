@@ -1,0 +1,148 @@
+"""MIDI in and out through python-rtmidi (ALSA sequencer on a Pi, or JACK).
+
+Input: a virtual input port ``dx7d`` (for librarians and DAWs) is always open, and
+every port matching ``midi.inputs`` is connected, each through its own rtmidi
+input. ``scan()``, called about once a second by the main loop, connects keyboards
+plugged in later and drops the ones unplugged. The rtmidi callbacks (rtmidi's own
+threads) only timestamp and enqueue; the dispatcher does the rest.
+
+Output: a virtual output port ``dx7d`` for dump replies.
+
+Names, so they can be found: the input client is ``dx7d-in`` with port ``dx7d``,
+the output client ``dx7d-out`` with port ``dx7d`` (JACK: ``dx7d-in:dx7d``,
+``dx7d-out:dx7d``; the audio client is ``dx7d``).
+
+No MIDI system (no ALSA sequencer, no JACK server): one log line, and ``scan()``
+keeps retrying.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from dx7d.config import match_inputs
+
+__all__ = ["MIDI_CLIENT_IN", "MIDI_CLIENT_OUT", "MIDI_PORT", "MidiIO", "Received"]
+
+log = logging.getLogger("dx7d.midi")
+
+MIDI_CLIENT_IN = "dx7d-in"
+MIDI_CLIENT_OUT = "dx7d-out"
+MIDI_PORT = "dx7d"
+
+# Ports never connected automatically: our own, and ALSA's loop-back client.
+_EXCLUDED = ("dx7d", "Midi Through", "RtMidi")
+
+# (perf_counter() at arrival, the message bytes)
+Received = tuple[float, bytes]
+
+
+def _wanted(ports: Sequence[str], patterns: Sequence[str]) -> set[str]:
+    """Ports to connect: those midi.inputs matches, less our own and ALSA's loop-back."""
+    candidates = [p for p in ports if not p.strip().startswith(_EXCLUDED)]
+    return set(match_inputs(patterns, candidates))
+
+
+class MidiIO:
+    """The MIDI ports of the daemon; not thread-safe (the main thread owns it)."""
+
+    def __init__(self, api: str, patterns: Sequence[str], received: queue.SimpleQueue[Any]
+                 ) -> None:
+        import rtmidi
+
+        self._rtmidi = rtmidi
+        self._api = {"alsa": rtmidi.API_LINUX_ALSA, "jack": rtmidi.API_UNIX_JACK}[api]
+        self.api_name = api
+        self.patterns = list(patterns)
+        self.received = received
+        self._virtual_in: Any = None
+        self._out: Any = None
+        self._scanner: Any = None
+        self._inputs: dict[str, Any] = {}  # port name -> open rtmidi.MidiIn
+        self._unavailable_logged = False
+        self.sent = 0
+
+    # -- the callback side (rtmidi threads) ----------------------------------------------
+
+    def _on_message(self, event: tuple[list[int], float], _data: object) -> None:
+        self.received.put((time.perf_counter(), bytes(event[0])))
+
+    def _new_input(self, client: str) -> Any:
+        midi_in = self._rtmidi.MidiIn(self._api, name=client, queue_size_limit=4096)
+        midi_in.ignore_types(sysex=False, timing=True, active_sense=False)
+        midi_in.set_callback(self._on_message)
+        return midi_in
+
+    # -- the main-thread side -------------------------------------------------------------
+
+    @property
+    def listening(self) -> bool:
+        """True once the virtual input port is open."""
+        return self._virtual_in is not None
+
+    @property
+    def connected(self) -> list[str]:
+        """Names of the hardware/other ports connected to us."""
+        return sorted(self._inputs)
+
+    def scan(self) -> None:
+        """Open the virtual ports if needed; connect new matching ports, drop vanished ones."""
+        try:
+            if self._virtual_in is None:
+                self._virtual_in = self._new_input(MIDI_CLIENT_IN)
+                self._virtual_in.open_virtual_port(MIDI_PORT)
+                self._out = self._rtmidi.MidiOut(self._api, name=MIDI_CLIENT_OUT)
+                self._out.open_virtual_port(MIDI_PORT)
+                self._scanner = self._rtmidi.MidiIn(self._api, name=f"{MIDI_CLIENT_IN}-scan")
+                log.info("MIDI (%s): listening on %s:%s, replies on %s:%s", self.api_name,
+                         MIDI_CLIENT_IN, MIDI_PORT, MIDI_CLIENT_OUT, MIDI_PORT)
+                self._unavailable_logged = False
+            ports = self._scanner.get_ports()
+        except Exception as exc:  # rtmidi raises its own SystemError subclasses
+            self._close_all()
+            if not self._unavailable_logged:
+                log.error("no MIDI system (%s): %s; retrying every second", self.api_name, exc)
+                self._unavailable_logged = True
+            return
+        wanted = _wanted(ports, self.patterns)
+        for name in sorted(set(self._inputs) - wanted):
+            self._inputs.pop(name).close_port()
+            log.info("MIDI input gone: %s", name)
+        for name in sorted(wanted - set(self._inputs)):
+            try:
+                midi_in = self._new_input(MIDI_CLIENT_IN)
+                midi_in.open_port(ports.index(name), name=MIDI_PORT)
+            except Exception as exc:
+                log.warning("cannot connect MIDI input %s: %s", name, exc)
+                continue
+            self._inputs[name] = midi_in
+            log.info("MIDI input connected: %s", name)
+
+    def send(self, message: bytes) -> bool:
+        """Send one message on the output port; False when there is no MIDI system."""
+        if self._out is None:
+            return False
+        try:
+            self._out.send_message(message)
+        except Exception as exc:
+            log.warning("cannot send %d bytes of MIDI: %s", len(message), exc)
+            return False
+        self.sent += 1
+        return True
+
+    def _close_all(self) -> None:
+        for midi_in in self._inputs.values():
+            midi_in.close_port()
+        self._inputs.clear()
+        for port in (self._virtual_in, self._out, self._scanner):
+            if port is not None:
+                port.close_port()
+        self._virtual_in = self._out = self._scanner = None
+
+    def close(self) -> None:
+        """Close every port."""
+        self._close_all()

@@ -1,0 +1,364 @@
+"""`dx7d run`: the lifecycle of the sound module.
+
+Thread split (docs/realtime.md):
+- the audio thread (PortAudio's callback, or the null output's pacing thread) only
+  asks the engine for the next block;
+- rtmidi's callback threads only timestamp and enqueue;
+- the dispatcher thread turns MIDI into engine events and does everything slow;
+- the main thread (here) runs the lifecycle: signals through a self-pipe, sd_notify
+  (READY, STATUS, WATCHDOG, RELOADING, STOPPING), MIDI hot-plug scans, audio device
+  loss and recovery, configuration reload.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import queue
+import select
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from dx7d.config import (
+    APPLY,
+    Apply,
+    Config,
+    ConfigError,
+    diff,
+    load,
+    parse_listen,
+    resolve_banks_dir,
+    resolve_state_dir,
+    zeroconf_name,
+)
+
+from ._sdnotify import Notifier
+from .audio import AudioStats, BlockClock, NullOutput, Output, WavRecorder, open_output
+from .control import ControlServer, status_document
+from .discovery import Announcer
+from .dispatcher import Dispatcher, Inbox
+from .factory import load_factory
+from .library import Library
+from .midi import MidiIO
+from .storage import Storage
+
+__all__ = ["Daemon", "run"]
+
+log = logging.getLogger("dx7d")
+
+SWITCH_INTERVAL_S = 0.0005  # the GIL changes hands this often: the audio callback needs it
+TICK_S = 1.0  # main-loop period: watchdog, status, MIDI hot-plug, audio health
+DEVICE_STALL_TICKS = 2  # ticks without an audio callback before the device counts as lost
+WARM_BLOCKS = 64  # blocks rendered before the stream starts, so the first real ones are warm
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr; without timestamps under journald, which adds its own."""
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not os.environ.get("JOURNAL_STREAM"):
+        fmt = "%(asctime)s " + fmt
+    logging.basicConfig(stream=sys.stderr, format=fmt, level=level.upper(), force=True)
+
+
+@dataclass
+class _Health:
+    last_callbacks: int = 0
+    stalled_ticks: int = 0
+    lost: bool = False
+    next_retry: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Daemon:
+    """The running sound module."""
+
+    def __init__(self, config: Config, config_path: Path | None) -> None:
+        self.config = config
+        self.config_path = config_path
+        self.notifier = Notifier()
+        self.health = _Health()
+        self.audio_stats = AudioStats()
+        self.started = time.monotonic()
+        self.control: ControlServer | None = None
+        self.announcer: Announcer | None = None
+        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._signals: list[int] = []
+
+    # -- start-up -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Compile the engine, open storage, audio and MIDI; then READY=1."""
+        from dx7d.engine_cpp import Synth
+
+        cfg = self.config
+        state_dir = resolve_state_dir(cfg)
+        self.storage = Storage(state_dir)
+        self.library = Library(resolve_banks_dir(cfg, state_dir))
+        log.info("state directory %s", state_dir)
+        t0 = time.perf_counter()
+        self.engine = Synth(sample_rate=cfg.audio.sample_rate, polyphony=cfg.engine.polyphony)
+        log.info("engine compiled in %.2f s (%d voices at %d Hz)", time.perf_counter() - t0,
+                 cfg.engine.polyphony, cfg.audio.sample_rate)
+        self.clock = BlockClock(cfg.audio.sample_rate, cfg.audio.buffer_frames)
+        self.recorder = (WavRecorder(Path(cfg.audio.record).expanduser(), cfg.audio.sample_rate)
+                         if cfg.audio.record else None)
+        inbox: Inbox = queue.SimpleQueue()
+        self.midi = MidiIO(cfg.midi.api, cfg.midi.inputs, inbox)
+        self.dispatcher = Dispatcher(
+            self.engine, self.clock, self.storage, self.library, self.midi,
+            factory=load_factory(), channel=cfg.midi.channel_index,
+            memory_protect=cfg.storage.memory_protect, inbox=inbox)
+        self.dispatcher.start()
+        self._warm()
+        self.output = self._open_output(quiet=False)
+        self.output.start()
+        self.midi.scan()
+        self._start_control()
+        self._start_zeroconf()
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        gc.collect()
+        gc.freeze()  # start-up objects never need scanning again: shorter GC pauses
+        self.notifier.ready(self._status())
+        log.info("ready: audio %s, %d Hz, %d-frame blocks; MIDI %s", self.output.device_name,
+                 cfg.audio.sample_rate, cfg.audio.buffer_frames,
+                 "listening" if self.midi.listening else "not available (retrying)")
+
+    def _start_control(self) -> None:
+        host, port = parse_listen(self.config.control.listen)
+        try:
+            self.control = ControlServer(host, port, self.dispatcher, self.config.control.token,
+                                         lambda: status_document(self))
+        except OSError as exc:
+            log.error("control interface cannot listen on %s: %s (the module plays on)",
+                      self.config.control.listen, exc)
+            self.control = None
+            return
+        self.control.start()
+
+    def _start_zeroconf(self) -> None:
+        if not self.config.zeroconf.enabled or self.control is None:
+            return
+        self.announcer = Announcer(zeroconf_name(self.config), self.control.host,
+                                   self.control.port, status_document(self)["version"])
+        self.announcer.start()
+
+    def _stop_part(self, name: str) -> None:
+        part = getattr(self, name, None)
+        setattr(self, name, None)
+        if part is None:
+            return
+        try:
+            part.close() if name == "midi" else part.stop()
+        except Exception as exc:
+            log.warning("stopping %s: %s", name, exc)
+
+    def _warm(self) -> None:
+        block = np.zeros(self.config.audio.buffer_frames, dtype=np.float32)
+        for _ in range(WARM_BLOCKS):
+            self.engine.render_into(block)
+
+    def _open_output(self, quiet: bool) -> Output:
+        cfg = self.config.audio
+        return open_output(cfg.backend, self.engine, self.clock, self.audio_stats,
+                           cfg.host_api, cfg.device, self.recorder, quiet=quiet)
+
+    # -- the main loop --------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self._signals.append(signum)
+
+    def catch_signals(self) -> None:
+        """Route SIGTERM, SIGINT and SIGHUP through the self-pipe into the main loop.
+
+        Called before start-up, so a signal that arrives while the engine compiles is
+        acted on as soon as the loop runs instead of killing the half-started daemon.
+        """
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+        signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
+
+    def serve(self) -> int:
+        """Run until SIGTERM or SIGINT; returns the exit status."""
+        next_tick = time.monotonic()
+        while True:
+            timeout = max(0.0, next_tick - time.monotonic())
+            readable, _, _ = select.select([self._wake_r], [], [], timeout)
+            if readable:
+                try:
+                    os.read(self._wake_r, 512)
+                except BlockingIOError:
+                    pass
+            while self._signals:
+                signum = self._signals.pop(0)
+                if signum == signal.SIGHUP:
+                    self.reload()
+                else:
+                    log.info("%s: stopping", signal.Signals(signum).name)
+                    return 0
+            if time.monotonic() >= next_tick:
+                next_tick += TICK_S
+                self._tick()
+
+    def _tick(self) -> None:
+        self.midi.scan()
+        callbacks = self.audio_stats.callbacks
+        advancing = callbacks != self.health.last_callbacks
+        self.health.last_callbacks = callbacks
+        if advancing:  # WATCHDOG=1 only while the audio thread delivers blocks
+            self.notifier.watchdog()
+        self._check_audio(advancing)
+        self.notifier.status(self._status())
+
+    def _check_audio(self, advancing: bool) -> None:
+        health = self.health
+        if health.lost:
+            if time.monotonic() >= health.next_retry:
+                self._retry_device()
+            return
+        if advancing and self.output.is_active():
+            health.stalled_ticks = 0
+            return
+        health.stalled_ticks += 1
+        if health.stalled_ticks >= DEVICE_STALL_TICKS and self.output.kind == "pyaudio":
+            log.error("audio device %s lost (no callback for %d s); playing into a null "
+                      "output and retrying every 2 s", self.output.device_name,
+                      health.stalled_ticks)
+            self._swap_output(NullOutput(self.engine, self.clock, self.audio_stats,
+                                         self.recorder))
+            health.lost = True
+            health.next_retry = time.monotonic() + 2.0
+
+    def _retry_device(self) -> None:
+        self.health.next_retry = time.monotonic() + 2.0
+        output = self._open_output(quiet=True)
+        if output.kind == "null":
+            return
+        log.info("audio device is back: %s", output.device_name)
+        self._swap_output(output)
+        self.health.lost = False
+        self.health.stalled_ticks = 0
+
+    def _swap_output(self, new: Output) -> None:
+        old = self.output
+        try:
+            old.stop()
+        except Exception as exc:  # a vanished device may fail to close cleanly
+            log.warning("closing the old audio output: %s", exc)
+        self.output = new
+        new.start()
+
+    def _status(self) -> str:
+        stats = self.audio_stats
+        return (f"program {self.dispatcher.state.program + 1} '{self.dispatcher.program_name}' "
+                f"bank {self.dispatcher.state.bank}; voices {self.engine.sounding_voices}; "
+                f"underflows {stats.underflows}; audio {self.output.device_name}")
+
+    # -- reload ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """SIGHUP: read the configuration again; a bad file changes nothing.
+
+        How each changed key is applied comes from the schema (dx7d.config.APPLY):
+        live keys at once; audio output keys by reopening the stream; MIDI keys by
+        reopening the ports; keys that would rebuild the engine or move the state
+        directory keep their running value until the next restart, and say so.
+        """
+        self.notifier.reloading()
+        try:
+            new = load(self.config_path)
+        except ConfigError as exc:
+            log.error("reload refused, the running configuration stays:\n%s", exc)
+            self.notifier.ready(self._status())
+            return
+        changed = diff(self.config, new)
+        deferred = [k for k in changed if k in _DEFERRED_KEYS or APPLY[k] is Apply.RESTART]
+        if deferred:
+            log.warning("reload: %s take effect at the next restart", ", ".join(deferred))
+            # self.config describes what runs: deferred keys keep their running values.
+            new = _keep_running_values(self.config, new, deferred)
+        applied = [k for k in changed if k not in deferred]
+        self.config = new
+        log.info("reload: %s", ", ".join(f"{k} changed" for k in applied) or "nothing changed")
+        ways = {APPLY[k] for k in applied}
+        if "log.level" in applied:
+            logging.getLogger().setLevel(new.log.level.upper())
+        if "midi.channel" in applied:
+            self.dispatcher.channel = new.midi.channel_index
+        if "storage.memory_protect" in applied:
+            self.dispatcher.memory_protect = new.storage.memory_protect
+        if "midi.inputs" in applied:
+            self.midi.patterns = list(new.midi.inputs)
+        if "storage.banks_dir" in applied:
+            self.library.folder = resolve_banks_dir(new, self.storage.dir)
+        self.library.rescan()
+        if Apply.MIDI in ways:
+            self.midi.close()
+            self.midi = MidiIO(new.midi.api, new.midi.inputs, self.dispatcher.inbox)
+            self.dispatcher.midi_out = self.midi
+            self.midi.scan()
+        if Apply.AUDIO in ways:
+            self._swap_output(self._open_output(quiet=False))
+            self.health = _Health()
+        if Apply.CONTROL in ways or Apply.ZEROCONF in ways:
+            self._stop_part("announcer")
+            if Apply.CONTROL in ways:
+                self._stop_part("control")
+                self._start_control()
+            self._start_zeroconf()
+        self.notifier.ready(self._status())
+
+    # -- shutdown -------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Release every note, stop the stream, close ports, flush state; reverse order."""
+        self.notifier.stopping()
+        for name in ("announcer", "control", "dispatcher", "output", "midi", "recorder"):
+            self._stop_part(name)
+        signal.set_wakeup_fd(-1)
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+
+# Keys whose change would rebuild the engine or its clock: applied at the next restart.
+_DEFERRED_KEYS = frozenset({"audio.sample_rate", "audio.buffer_frames", "audio.record",
+                            "engine.polyphony", "storage.state_dir"})
+
+
+def _keep_running_values(old: Config, new: Config, keys: list[str]) -> Config:
+    """``new`` with the restart-only keys kept at their running (old) values."""
+    import dataclasses
+
+    sections: dict[str, object] = {}
+    for key in keys:
+        section, _, leaf = key.partition(".")
+        current = sections.get(section, getattr(new, section))
+        sections[section] = dataclasses.replace(current,  # type: ignore[type-var]
+                                                **{leaf: getattr(getattr(old, section), leaf)})
+    return dataclasses.replace(new, **sections)  # type: ignore[arg-type]
+
+
+def run(config_path: str | None) -> int:
+    """`dx7d run`: load the configuration, start, serve, stop. Returns the exit status."""
+    path = Path(config_path) if config_path else None
+    try:
+        config = load(path)
+    except ConfigError as exc:
+        print(f"dx7d: configuration errors:\n{exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.log.level)
+    daemon = Daemon(config, path)
+    daemon.catch_signals()
+    try:
+        daemon.start()
+        return daemon.serve()
+    except Exception:
+        log.exception("dx7d failed")
+        return 1
+    finally:
+        daemon.stop()
+        log.info("stopped")
