@@ -241,6 +241,46 @@ class NullOutput(Output):
         return self._thread is not None and self._thread.is_alive()
 
 
+# C callbacks kept alive for the life of the process (the libraries hold pointers to them).
+_NATIVE_HANDLERS: list[object] = []
+
+
+def quiet_native_libraries() -> None:
+    """Route libjack's and ALSA's own stderr chatter into our log at debug level.
+
+    PortAudio probes every host API when it starts: without a JACK server libjack prints
+    "Cannot connect to server socket ..." and, without a sound card, alsa-lib prints a
+    dozen "Unknown PCM ..." lines. They are not errors of ours; the one line that matters
+    ("no audio output device ...") is logged by the daemon itself.
+    """
+    if _NATIVE_HANDLERS:
+        return
+    jack_name = ctypes.util.find_library("jack")
+    if jack_name is not None:
+        try:
+            libjack = ctypes.CDLL(jack_name)
+            handler = ctypes.CFUNCTYPE(None, ctypes.c_char_p)(
+                lambda text: log.debug("libjack: %s", (text or b"").decode(errors="replace")))
+            libjack.jack_set_error_function(handler)
+            libjack.jack_set_info_function(handler)
+            _NATIVE_HANDLERS.append(handler)
+        except (OSError, AttributeError):
+            pass
+    alsa_name = ctypes.util.find_library("asound")
+    if alsa_name is not None:
+        try:
+            libasound = ctypes.CDLL(alsa_name)
+            # snd_lib_error_handler_t(file, line, function, err, fmt, ...): the variadic
+            # part is not read, so the fixed prefix is all the callback declares.
+            alsa_handler = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                            ctypes.c_int, ctypes.c_char_p)(
+                lambda *_args: None)
+            libasound.snd_lib_error_set_handler(alsa_handler)
+            _NATIVE_HANDLERS.append(alsa_handler)
+        except (OSError, AttributeError):
+            pass
+
+
 def _set_jack_client_name(name: str) -> None:
     """Ask PortAudio's JACK host API to register as ``name`` (before Pa_Initialize)."""
     lib = ctypes.util.find_library("portaudio")
@@ -266,6 +306,7 @@ class PyAudioOutput(Output):
         import pyaudio
 
         self._pyaudio_mod = pyaudio
+        quiet_native_libraries()
         _set_jack_client_name(client_name)
         self._pa = pyaudio.PyAudio()
         try:
