@@ -11,13 +11,17 @@
 Loopback by default. A token (``control.token``) is required as ``Authorization:
 Bearer <token>`` whenever one is configured (and the configuration refuses a
 non-loopback address without one); it is compared in constant time. Bodies over
-64 KiB are refused, a client that stalls is dropped after ``CLIENT_TIMEOUT_S``, and
-all the work is done by the dispatcher, so the server never touches audio or MIDI.
+64 KiB are refused; a client that sends nothing for ``CLIENT_TIMEOUT_S``, or has not
+sent a whole request within ``REQUEST_TIMEOUT_S`` (a slowloris trickling a byte at a
+time), is dropped; at most ``MAX_CONNECTIONS`` connections are served at once. All
+the work is done by the dispatcher, so the server never touches audio or MIDI; when
+the dispatcher does not answer within ``COMMAND_TIMEOUT_S`` the reply is 503.
 """
 
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import logging
 import re
@@ -41,8 +45,41 @@ log = logging.getLogger("dx7d.control")
 
 MAX_BODY = 64 * 1024  # bytes; a cartridge is 4104
 CLIENT_TIMEOUT_S = 5.0  # a client that sends nothing for this long is dropped
+REQUEST_TIMEOUT_S = 10.0  # a whole request (line, headers, body) must arrive within this
 COMMAND_TIMEOUT_S = 5.0  # how long a request waits for the dispatcher
-_PROGRAM = re.compile(r"^/program/(\d{1,2})$")
+MAX_CONNECTIONS = 16  # connections served at once; more are closed at once
+_PROGRAM = re.compile(r"^/program/([^/]*)$")
+
+
+class _Busy(Exception):
+    """The dispatcher did not run a command within COMMAND_TIMEOUT_S."""
+
+
+class _DeadlineReader(socket.SocketIO):
+    """A socket reader that gives up when a request takes longer than its deadline.
+
+    Each read waits at most CLIENT_TIMEOUT_S and never past ``deadline``, so a client
+    trickling one byte every few seconds cannot hold a connection open forever.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(sock, "rb")
+        self.connection = sock
+        self.deadline = float("inf")
+
+    def readinto(self, b: Any) -> int | None:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request took too long to arrive")
+        self.connection.settimeout(min(CLIENT_TIMEOUT_S, remaining))
+        return super().readinto(b)
+
+
+def _record_refusal(dispatcher: Dispatcher, reason: str) -> None:
+    """Count a refused dump like the dispatcher counts a refused MIDI one (its thread)."""
+    dispatcher.stats.sysex_refused += 1
+    dispatcher.stats.last_refusal = reason
+    log.warning("%s", reason)
 
 
 def _version() -> str:
@@ -104,10 +141,17 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     timeout = CLIENT_TIMEOUT_S  # socket timeout: slow clients are dropped
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # junk gets a status line, not a bare HTTP/0.9 body
     server_version = "dx7d"
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
+
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # replaced by a reader that keeps the request's deadline
+        self._reader = _DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -126,6 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: HTTPStatus, message: str) -> None:
         self.close_connection = True
         self._json(status, {"error": message})
+
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, unknown method, ...) in JSON."""
+        status = HTTPStatus(code)
+        self._error(status, message or status.phrase)
 
     def _authorized(self) -> bool:
         token = self.server.token
@@ -167,7 +217,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, run: Callable[[], Any]) -> Any:
         future = self.server.dispatcher.submit(run)
-        return future.result(timeout=COMMAND_TIMEOUT_S)
+        try:
+            return future.result(timeout=COMMAND_TIMEOUT_S)
+        except FutureTimeout:  # also the builtin TimeoutError: tell it from a socket's
+            future.cancel()
+            raise _Busy from None
 
     # -- verbs ----------------------------------------------------------------------------
 
@@ -196,25 +250,35 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         wanted = BankDump if self.path == "/cartridge" else VoiceDump
+        dispatcher = self.server.dispatcher
         try:
             message = parse_sysex(body)
             if not isinstance(message, wanted):
                 raise SysexError(f"{self.path} takes a {wanted.__name__}, "
                                  f"got a {type(message).__name__}")
         except SysexError as exc:
-            self.server.dispatcher.stats.sysex_refused += 1
-            self._error(HTTPStatus.BAD_REQUEST, f"refused: {exc}")
+            reason = f"{self.path} refused ({len(body)} bytes): {exc}"
+            self._dispatch(lambda: _record_refusal(dispatcher, reason))
+            self._error(HTTPStatus.BAD_REQUEST, reason)
             return
-        dispatcher = self.server.dispatcher
+
+        result: dict[str, object]
+        if isinstance(message, BankDump):
+            bank = message.bank
+            store: Callable[[], None] = lambda: dispatcher.store_bank(bank)  # noqa: E731
+            result = {"stored": [p.name for p in bank]}
+        else:
+            assert isinstance(message, VoiceDump)
+            patch = message.patch
+            store = lambda: dispatcher.load_voice(patch)  # noqa: E731
+            result = {"voice": patch.name}
+
+        def apply() -> None:
+            store()
+            dispatcher.stats.sysex_accepted += 1
+
         try:
-            if isinstance(message, BankDump):
-                bank = message.bank
-                self._dispatch(lambda: dispatcher.store_bank(bank))
-                result: dict[str, object] = {"stored": [p.name for p in bank]}
-            else:
-                patch = message.patch
-                self._dispatch(lambda: dispatcher.load_voice(patch))
-                result = {"voice": patch.name}
+            self._dispatch(apply)
         except SysexError as exc:  # memory protect
             self._error(HTTPStatus.CONFLICT, str(exc))
             return
@@ -229,10 +293,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         match = _PROGRAM.match(self.path)
         if match:
-            number = int(match.group(1))
-            if not 1 <= number <= 32:
-                self._error(HTTPStatus.BAD_REQUEST, f"program {number}: allowed 1-32")
+            text = match.group(1)
+            if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 32):
+                self._error(HTTPStatus.BAD_REQUEST, f"program {text!r}: allowed 1-32")
                 return
+            number = int(text)
             name = self._dispatch(lambda: dispatcher.program_change(number - 1))
             self._json(HTTPStatus.OK, {"program": number, "name": name})
         elif self.path == "/panic":
@@ -242,17 +307,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.NOT_FOUND, f"no such resource {self.path!r}")
 
     def handle_one_request(self) -> None:
+        self._reader.deadline = time.monotonic() + REQUEST_TIMEOUT_S
         try:
-            super().handle_one_request()
-        except FutureTimeout:
+            super().handle_one_request()  # drops the connection itself on a socket timeout
+        except _Busy:
             self._error(HTTPStatus.SERVICE_UNAVAILABLE, "the daemon is busy; try again")
         except (ConnectionError, TimeoutError):
             self.close_connection = True
+        except Exception as exc:  # a failing command (e.g. a full disk) answers, not hangs
+            log.exception("control request %s %s failed", self.command, self.path)
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}")
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    request_queue_size = MAX_CONNECTIONS
 
     def __init__(self, address: tuple[str, int], dispatcher: Dispatcher, token: str | None,
                  status: Callable[[], dict[str, Any]]) -> None:
@@ -262,6 +332,25 @@ class _Server(ThreadingHTTPServer):
         self.dispatcher = dispatcher
         self.token = token
         self.status = status
+        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.warning("control: %d connections already open; closing one from %s",
+                        MAX_CONNECTIONS, client_address[0])
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class ControlServer:
