@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -15,28 +16,33 @@ __all__ = ["register"]
 TIMEOUT_S = 10.0
 
 
-def _default_host() -> str:
-    """control.listen of the default configuration file, or the built-in default."""
+def _default_control() -> tuple[str, str | None]:
+    """control.listen and control.token of the default configuration file, or the
+    built-in defaults when it cannot be read."""
     try:
         from dx7d.config import load
 
-        return load().control.listen
+        control = load().control
+        return control.listen, control.token
     except Exception:
-        return "127.0.0.1:7970"
+        return "127.0.0.1:7970", None
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", metavar="HOST:PORT",
                         help="the daemon's control address (default: control.listen of "
                              "/etc/dx7d/config.yaml, else 127.0.0.1:7970)")
-    parser.add_argument("--token", help="bearer token (default: $DX7D_TOKEN)")
+    parser.add_argument("--token", help="bearer token (default: $DX7D_TOKEN, else without "
+                                        "--host control.token of the configuration file)")
 
 
 def _request(args: argparse.Namespace, method: str, path: str,
              body: bytes | None = None) -> bytes:
-    host = args.host or _default_host()
+    host, config_token = args.host, None
+    if host is None:  # the local daemon: its configured token too (never sent elsewhere)
+        host, config_token = _default_control()
     request = urllib.request.Request(f"http://{host}{path}", data=body, method=method)
-    token = args.token or os.environ.get("DX7D_TOKEN")
+    token = args.token or os.environ.get("DX7D_TOKEN") or config_token
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     if body is not None:
@@ -78,18 +84,36 @@ def _status(args: argparse.Namespace) -> int:
 def _send(args: argparse.Namespace) -> int:
     from dx7d.voices import BankDump, SysexError, VoiceDump, bank_dump, parse_sysex
 
-    data = Path(args.file).read_bytes()
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"dx7d: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     try:
         message = parse_sysex(data)
-    except SysexError:
+    except SysexError as strict:
         from dx7d.voices import Bank
 
-        try:  # a file that is not one clean message: read it the lenient way
-            message = BankDump(0, Bank.read(args.file))
-            data = bank_dump(message.bank, 0)
-        except (SysexError, OSError) as exc:
-            print(f"dx7d: {args.file}: {exc}", file=sys.stderr)
+        try:  # not one clean message: a dump among others, a raw payload, an old rip
+            bank = Bank.from_bytes(data, source=args.file)
+        except SysexError as exc:
+            print(f"dx7d: {exc}", file=sys.stderr)
             return 1
+        report = bank.report
+        if report is not None and report.kind == "single-voice dumps":
+            print(f"dx7d: {args.file}: not sent: {strict} (it holds single-voice dumps, not "
+                  "one voice or a cartridge)", file=sys.stderr)
+            return 1
+        problems = report.problems() if report is not None else []
+        if problems and not args.repair:
+            print(f"dx7d: {args.file}: not sent: {strict}; read leniently it needs repairs "
+                  f"({'; '.join(problems)}); --repair sends the repaired cartridge",
+                  file=sys.stderr)
+            return 1
+        if problems:
+            print(f"{args.file}: repaired: {'; '.join(problems)}")
+        message = BankDump(0, bank)
+        data = bank_dump(bank, 0)
     if isinstance(message, BankDump):
         result = json.loads(_request(args, "PUT", "/cartridge", data))
         print(f"cartridge stored: {', '.join(n.strip() for n in result['stored'])}")
@@ -129,8 +153,12 @@ def _discover(args: argparse.Namespace) -> int:
     from .discovery import browse
 
     found = browse(args.timeout)
-    for module in found:
-        print(f"{module.name}\t{', '.join(module.addresses)}:{module.port}\tdx7d {module.version}")
+    if args.json:
+        print(json.dumps([dataclasses.asdict(module) for module in found], indent=2))
+    else:
+        for module in found:
+            print(f"{module.name}\t{', '.join(module.addresses)}:{module.port}\t"
+                  f"dx7d {module.version}")
     if not found:
         print(f"no dx7d module answered within {args.timeout:g} s", file=sys.stderr)
         return 1
@@ -146,6 +174,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser("send", help="send a cartridge or voice .syx to a running daemon")
     _common(p)
     p.add_argument("file", metavar="FILE.syx")
+    p.add_argument("--repair", action="store_true",
+                   help="send a file with a bad checksum or out-of-range values as repaired "
+                        "(by default such a file is refused)")
     p.set_defaults(func=_send)
     p = subparsers.add_parser("get-cartridge", help="save a running daemon's cartridge")
     _common(p)
@@ -159,5 +190,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _common(p)
     p.set_defaults(func=_panic)
     p = subparsers.add_parser("discover", help="list the dx7d modules on the LAN (zeroconf)")
-    p.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS")
+    p.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
+                   help="how long to listen for answers (default 3)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list (name, addresses, port, version, path, "
+                        "answered_after_s)")
     p.set_defaults(func=_discover)

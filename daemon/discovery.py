@@ -2,6 +2,8 @@
 
 TXT record: ``version`` (dx7d's), ``name`` (zeroconf.name), ``path`` (the control
 interface's base path, "/"). The announcement is withdrawn when the daemon stops.
+A control interface on an IPv4 loopback address is announced on the loopback
+interface only: other machines could not reach it, so the LAN is not told about it.
 ``browse()`` is what ``dx7d discover`` runs.
 """
 
@@ -21,17 +23,32 @@ log = logging.getLogger("dx7d.zeroconf")
 SERVICE_TYPE = "_dx7d._tcp.local."
 
 
+def _ipv4_addresses() -> list[str]:
+    """This machine's IPv4 addresses (what zeroconf's deprecated get_all_addresses gave)."""
+    import ifaddr
+
+    return sorted({ip.ip for adapter in ifaddr.get_adapters() for ip in adapter.ips
+                   if isinstance(ip.ip, str)})
+
+
 def _addresses(host: str) -> list[bytes]:
     """Addresses to announce: the control host if it is a specific one, else all IPv4 ones."""
-    from zeroconf import get_all_addresses
-
     if host not in ("0.0.0.0", "::", ""):
         try:
             return [socket.inet_pton(socket.AF_INET, host)]
         except OSError:
             return [socket.inet_pton(socket.AF_INET6, host)]
-    found = [a for a in get_all_addresses() if not a.startswith("127.")] or ["127.0.0.1"]
+    found = [a for a in _ipv4_addresses() if not a.startswith("127.")] or ["127.0.0.1"]
     return [socket.inet_aton(a) for a in found]
+
+
+def _interfaces(host: str) -> Any:
+    """Where to announce: only loopback for a loopback IPv4 host, else every interface."""
+    from zeroconf import InterfaceChoice
+
+    if host.startswith("127."):
+        return [host]
+    return InterfaceChoice.All
 
 
 class Announcer:
@@ -44,6 +61,7 @@ class Announcer:
         self.version = version
         self._zeroconf: Any = None
         self._info: Any = None
+        self._registered = False
         self._thread = threading.Thread(target=self._register, name="dx7d-zeroconf",
                                         daemon=True)
 
@@ -60,9 +78,12 @@ class Announcer:
                 properties={"version": self.version, "name": self.name, "path": "/"},
                 server=f"{socket.gethostname().split('.')[0]}.local.",
             )
-            self._zeroconf = Zeroconf()
+            self._zeroconf = Zeroconf(interfaces=_interfaces(self.host))
             self._zeroconf.register_service(self._info, allow_name_change=True)
-            log.info("announced %s on the LAN (%s)", self._info.name, SERVICE_TYPE)
+            self._registered = True
+            log.info("announced %s %s (%s)", self._info.name,
+                     "on loopback only" if self.host.startswith("127.") else "on the LAN",
+                     SERVICE_TYPE)
         except Exception as exc:
             log.error("zeroconf announcement failed: %s", exc)
 
@@ -71,30 +92,38 @@ class Announcer:
         self._thread.join()
         if self._zeroconf is not None:
             try:
-                if self._info is not None:
+                if self._registered:
                     self._zeroconf.unregister_service(self._info)
+                    log.info("announcement withdrawn")
             finally:
                 self._zeroconf.close()
 
 
 @dataclass(frozen=True)
 class Found:
+    """One dx7d module that answered."""
+
     name: str
     addresses: tuple[str, ...]
     port: int
     version: str
+    path: str
+    answered_after_s: float  # from the start of browsing to its announcement
 
 
 def browse(seconds: float = 3.0) -> list[Found]:
-    """The dx7d modules that answer within ``seconds``."""
+    """The dx7d modules that answer within ``seconds`` (and did not leave meanwhile)."""
     from zeroconf import ServiceBrowser, ServiceStateChange, Zeroconf
 
-    names: set[str] = set()
+    started = time.monotonic()
+    seen: dict[str, float] = {}  # name -> seconds after start
 
     def on_change(zeroconf: Any, service_type: str, name: str,
                   state_change: ServiceStateChange) -> None:
         if state_change is ServiceStateChange.Added:
-            names.add(name)
+            seen.setdefault(name, time.monotonic() - started)
+        elif state_change is ServiceStateChange.Removed:
+            seen.pop(name, None)
 
     zc = Zeroconf()
     try:
@@ -102,14 +131,15 @@ def browse(seconds: float = 3.0) -> list[Found]:
         time.sleep(seconds)
         browser.cancel()
         found = []
-        for name in sorted(names):
+        for name, after in sorted(seen.items()):
             info = zc.get_service_info(SERVICE_TYPE, name, timeout=2000)
             if info is None:
                 continue
             props = {k.decode(): (v or b"").decode() for k, v in info.properties.items()}
             found.append(Found(name=name.removesuffix("." + SERVICE_TYPE),
                                addresses=tuple(info.parsed_addresses()), port=info.port or 0,
-                               version=props.get("version", "?")))
+                               version=props.get("version", "?"), path=props.get("path", "/"),
+                               answered_after_s=round(after, 3)))
         return found
     finally:
         zc.close()
