@@ -19,6 +19,7 @@ import queue
 import select
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,9 @@ log = logging.getLogger("dx7d")
 
 SWITCH_INTERVAL_S = 0.0005  # the GIL changes hands this often: the audio callback needs it
 TICK_S = 1.0  # main-loop period: watchdog, status, MIDI hot-plug, audio health
-DEVICE_STALL_TICKS = 2  # ticks without an audio callback before the device counts as lost
+DEVICE_STALL_TICKS = 2  # ticks without an audio callback before it counts as lost/stalled
+DEVICE_RETRY_S = 2.0  # how often a lost audio device is tried again
+CLOSE_TIMEOUT_S = 1.0  # an audio output that takes longer to close is abandoned
 WARM_BLOCKS = 64  # blocks rendered before the stream starts, so the first real ones are warm
 
 
@@ -67,9 +70,13 @@ def setup_logging(level: str) -> None:
 
 @dataclass
 class _Health:
+    """What the main loop knows of the audio thread, tick to tick."""
+
     last_callbacks: int = 0
-    stalled_ticks: int = 0
-    lost: bool = False
+    silent_ticks: int = 0  # consecutive ticks without a callback
+    lost: bool = False  # the device is gone: a null output plays, the device is retried
+    stalled: bool = False  # the stream says it runs but delivers no callbacks
+    wedged: bool = False  # closing a lost stream hung: PortAudio may not open it again
     next_retry: float = 0.0
     started: float = field(default_factory=time.monotonic)
 
@@ -81,6 +88,7 @@ class Daemon:
         self.config = config
         self.config_path = config_path
         self.notifier = Notifier()
+        self._watchdog = self.notifier.watchdog_interval()  # None: no WATCHDOG_USEC for us
         self.health = _Health()
         self.audio_stats = AudioStats()
         self.started = time.monotonic()
@@ -117,6 +125,8 @@ class Daemon:
         self._warm()
         self.output = self._open_output(quiet=False)
         self.output.start()
+        if cfg.audio.backend == "pyaudio" and self.output.kind == "null":
+            self._mark_lost()  # no device yet: retry it every DEVICE_RETRY_S like a lost one
         self.midi.scan()
         self._start_control()
         self._start_zeroconf()
@@ -127,6 +137,12 @@ class Daemon:
         log.info("ready: audio %s, %d Hz, %d-frame blocks; MIDI %s", self.output.device_name,
                  cfg.audio.sample_rate, cfg.audio.buffer_frames,
                  "listening" if self.midi.listening else "not available (retrying)")
+        if self._watchdog is not None:
+            log.info("watchdog %.1f s: WATCHDOG=1 every %.0f s while the audio callback runs",
+                     self._watchdog, TICK_S)
+            if self._watchdog < 2 * TICK_S:
+                log.warning("WatchdogSec=%.1f s is shorter than two main-loop ticks (%.0f s): "
+                            "expect spurious restarts", self._watchdog, 2 * TICK_S)
 
     def _start_control(self) -> None:
         host, port = parse_listen(self.config.control.listen)
@@ -209,47 +225,75 @@ class Daemon:
         callbacks = self.audio_stats.callbacks
         advancing = callbacks != self.health.last_callbacks
         self.health.last_callbacks = callbacks
-        if advancing:  # WATCHDOG=1 only while the audio thread delivers blocks
+        # WATCHDOG=1 only while the audio thread delivers blocks, and only if asked for one
+        if advancing and self._watchdog is not None:
             self.notifier.watchdog()
         self._check_audio(advancing)
         self.notifier.status(self._status())
 
     def _check_audio(self, advancing: bool) -> None:
+        """Tell a lost device (stream gone) from a stalled callback (stream "active").
+
+        Lost: PortAudio says the stream stopped (a USB DAC unplugged, the JACK server
+        gone): play into a null output, whose callbacks keep the watchdog fed, and retry
+        the device every 2 s. Stalled: the stream says it runs but no block was asked
+        for: log it once and let the watchdog pings stop, so the service manager
+        restarts the daemon; log again if the callbacks resume.
+        """
         health = self.health
         if health.lost:
             if time.monotonic() >= health.next_retry:
                 self._retry_device()
             return
-        if advancing and self.output.is_active():
-            health.stalled_ticks = 0
+        if advancing:
+            if health.stalled:
+                log.warning("audio callback running again after %d s stalled",
+                            health.silent_ticks)
+            health.silent_ticks = 0
+            health.stalled = False
             return
-        health.stalled_ticks += 1
-        if health.stalled_ticks >= DEVICE_STALL_TICKS and self.output.kind == "pyaudio":
-            log.error("audio device %s lost (no callback for %d s); playing into a null "
-                      "output and retrying every 2 s", self.output.device_name,
-                      health.stalled_ticks)
+        health.silent_ticks += 1
+        if health.silent_ticks < DEVICE_STALL_TICKS:
+            return
+        if self.output.kind == "pyaudio" and not self.output.is_active():
+            log.error("audio device %s lost (stream stopped, no callback for %d s); playing "
+                      "into a null output and retrying every %g s", self.output.device_name,
+                      health.silent_ticks, DEVICE_RETRY_S)
             self._swap_output(NullOutput(self.engine, self.clock, self.audio_stats,
                                          self.recorder))
-            health.lost = True
-            health.next_retry = time.monotonic() + 2.0
+            self._mark_lost()
+        elif not health.stalled:
+            health.stalled = True
+            log.error("audio callback stalled: no block for %d s although the %s stream on "
+                      "%s says it is active; watchdog pings stop%s", health.silent_ticks,
+                      self.output.kind, self.output.device_name,
+                      " (the service manager restarts the daemon)"
+                      if self._watchdog is not None else "")
+
+    def _mark_lost(self) -> None:
+        self.health.lost = True
+        self.health.stalled = False
+        self.health.next_retry = time.monotonic() + DEVICE_RETRY_S
 
     def _retry_device(self) -> None:
-        self.health.next_retry = time.monotonic() + 2.0
+        self.health.next_retry = time.monotonic() + DEVICE_RETRY_S
         output = self._open_output(quiet=True)
         if output.kind == "null":
             return
         log.info("audio device is back: %s", output.device_name)
         self._swap_output(output)
         self.health.lost = False
-        self.health.stalled_ticks = 0
+        self.health.silent_ticks = 0
 
     def _swap_output(self, new: Output) -> None:
         old = self.output
-        try:
-            old.stop()
-        except Exception as exc:  # a vanished device may fail to close cleanly
-            log.warning("closing the old audio output: %s", exc)
         self.output = new
+        if not _close_output(old):
+            self.health.wedged = True
+            log.error("PortAudio did not release the lost stream on %s within %g s (its JACK "
+                      "host API hangs once the server is gone): this process may not reopen "
+                      "the device; MIDI and storage keep working; restart dx7d once the "
+                      "device is back", old.device_name, CLOSE_TIMEOUT_S)
         new.start()
 
     def _status(self) -> str:
@@ -303,7 +347,9 @@ class Daemon:
             self.midi.scan()
         if Apply.AUDIO in ways:
             self._swap_output(self._open_output(quiet=False))
-            self.health = _Health()
+            self.health = _Health(last_callbacks=self.audio_stats.callbacks)
+            if new.audio.backend == "pyaudio" and self.output.kind == "null":
+                self._mark_lost()
         if Apply.CONTROL in ways or Apply.ZEROCONF in ways:
             self._stop_part("announcer")
             if Apply.CONTROL in ways:
@@ -317,11 +363,35 @@ class Daemon:
     def stop(self) -> None:
         """Release every note, stop the stream, close ports, flush state; reverse order."""
         self.notifier.stopping()
-        for name in ("announcer", "control", "dispatcher", "output", "midi", "recorder"):
+        for name in ("announcer", "control", "dispatcher"):
+            self._stop_part(name)
+        output = getattr(self, "output", None)
+        self.output = None  # type: ignore[assignment]
+        if output is not None and not _close_output(output):
+            log.error("the audio output on %s did not close within %g s; exiting anyway",
+                      output.device_name, CLOSE_TIMEOUT_S)
+        for name in ("midi", "recorder"):
             self._stop_part(name)
         signal.set_wakeup_fd(-1)
         os.close(self._wake_r)
         os.close(self._wake_w)
+
+
+def _close_output(output: Output) -> bool:
+    """Stop ``output`` in a thread of its own; False if that did not finish within
+    CLOSE_TIMEOUT_S (the thread is abandoned: PortAudio's Pa_CloseStream waits forever
+    on a JACK stream whose server died, or is frozen)."""
+
+    def close() -> None:
+        try:
+            output.stop()
+        except Exception as exc:  # a vanished device may fail to close cleanly
+            log.warning("closing the audio output on %s: %s", output.device_name, exc)
+
+    closer = threading.Thread(target=close, name="dx7d-audio-close", daemon=True)
+    closer.start()
+    closer.join(CLOSE_TIMEOUT_S)
+    return not closer.is_alive()
 
 
 # Keys whose change would rebuild the engine or its clock: applied at the next restart.

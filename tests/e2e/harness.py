@@ -2,7 +2,9 @@
 
 ``DaemonProcess`` writes a configuration file the way a user would (dx7d.config
 keys), starts ``dx7d run`` as a subprocess and waits for READY=1 on a real
-NOTIFY_SOCKET. ``Rig`` is a JACK client with one MIDI output (to ``dx7d-in:dx7d``),
+NOTIFY_SOCKET; a reader thread keeps collecting notifications until it stops.
+``JackServer`` is a private jackd (dummy backend) a test can freeze, kill and restart.
+``Rig`` is a JACK client with one MIDI output (to ``dx7d-in:dx7d``),
 one MIDI input (from ``dx7d-out:dx7d``, for dump replies) and one audio input
 (from the daemon's first output port): it sends MIDI at exact JACK frame times and
 records every frame it receives with the frame time it arrived at.
@@ -10,17 +12,22 @@ records every frame it receives with the frame time it arrived at.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jack
 import numpy as np
@@ -37,7 +44,10 @@ class DaemonProcess:
     folder: Path
     settings: dict[str, dict[str, object]] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
-    notifications: list[str] = field(default_factory=list)
+    notifications: list[str] = field(default_factory=list)  # datagrams, in arrival order
+    environ: dict[str, str] = field(default_factory=dict)  # added to the daemon's environment
+    _reader: threading.Thread | None = field(default=None, repr=False)
+    _reader_stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def config_path(self) -> Path:
@@ -71,32 +81,98 @@ class DaemonProcess:
         notify_path.unlink(missing_ok=True)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(str(notify_path))
-        env = dict(os.environ, NOTIFY_SOCKET=str(notify_path))
+        sock.settimeout(0.1)
+        env = dict(os.environ, NOTIFY_SOCKET=str(notify_path), **self.environ)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(DX7D), "run", "--config", str(self.config_path)],
                                      stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
         log.close()
+        self._reader_stop.clear()
+        self._reader = threading.Thread(target=self._read_notifications, args=(sock,),
+                                        name="e2e-notify-reader", daemon=True)
+        self._reader.start()
         try:
-            self._wait_ready(sock)
-        finally:
-            sock.close()
+            self.wait_notification("READY=1", timeout=READY_TIMEOUT_S)
+        except BaseException:
+            self.kill()
+            raise
 
-    def _wait_ready(self, sock: socket.socket) -> None:
+    def _read_notifications(self, sock: socket.socket) -> None:
+        """Reader thread: append every datagram until asked to stop and drained."""
+        with sock:
+            while True:
+                try:
+                    self.notifications.append(sock.recv(4096).decode())
+                except TimeoutError:
+                    if self._reader_stop.is_set():
+                        return
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader_stop.set()
+            self._reader.join()
+            self._reader = None
+
+    def wait_notification(self, line: str, after: int = 0, timeout: float = 10.0) -> int:
+        """Wait for a datagram holding ``line`` (a whole ``KEY=VALUE`` line) at index
+        ``after`` or later; returns its index in ``notifications``."""
+        return self._wait_datagram(lambda lines: line in lines, line, after, timeout)
+
+    def wait_notification_key(self, key: str, after: int = 0, timeout: float = 10.0) -> int:
+        """Like :meth:`wait_notification` for any ``key=...`` line (e.g. ``STATUS``)."""
+        return self._wait_datagram(lambda lines: any(x.startswith(key + "=") for x in lines),
+                                   key + "=...", after, timeout)
+
+    def _wait_datagram(self, match: Callable[[list[str]], bool], line: str, after: int,
+                       timeout: float) -> int:
         assert self.proc is not None
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        sock.settimeout(0.2)
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + timeout
+        while True:
+            for i in range(after, len(self.notifications)):
+                if match(self.notifications[i].splitlines()):
+                    return i
             if self.proc.poll() is not None:
-                raise AssertionError(f"dx7d exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                data = sock.recv(4096).decode()
-            except TimeoutError:
-                continue
-            self.notifications.append(data)
-            if "READY=1" in data.splitlines():
-                return
-        raise AssertionError(f"dx7d did not send READY=1 within {READY_TIMEOUT_S} s:\n"
-                             f"{self.log()}")
+                raise AssertionError(f"dx7d exited with {self.proc.returncode} before "
+                                     f"{line}:\n{self.log()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"dx7d did not send {line} within {timeout} s "
+                                     f"(got {self.notifications[after:]}):\n{self.log()}")
+            time.sleep(0.02)
+
+    def wait_log(self, text: str, count: int = 1, timeout: float = 10.0) -> str:
+        """Wait until ``text`` occurs ``count`` times in the log; returns the log."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log()
+            if log.count(text) >= count:
+                return log
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not logged {count}x within {timeout} s:\n{log}")
+            time.sleep(0.05)
+
+    def reload(self, **settings: dict[str, object]) -> int:
+        """Rewrite the configuration with ``settings`` merged in, send SIGHUP and wait for
+        the READY=1 that ends the reload; returns the index of that datagram."""
+        assert self.proc is not None
+        for section, values in settings.items():
+            self.settings.setdefault(section, {}).update(values)
+        self.write_config()
+        return self.hup()
+
+    def hup(self) -> int:
+        """SIGHUP with the configuration file as it is; waits for RELOADING=1 then READY=1."""
+        assert self.proc is not None
+        seen = len(self.notifications)
+        self.proc.send_signal(signal.SIGHUP)
+        reloading = self.wait_notification("RELOADING=1", after=seen)
+        return self.wait_notification("READY=1", after=reloading)
+
+    def control(self, path: str = "/status", timeout: float = 5.0) -> Any:
+        """GET ``path`` (or a whole URL) from the control interface (control.listen of the
+        settings); returns the decoded JSON."""
+        url = path if "://" in path else f"http://{self.settings['control']['listen']}{path}"
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            return json.loads(reply.read())
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -112,11 +188,101 @@ class DaemonProcess:
             self.proc.kill()
             self.proc.wait()
             raise AssertionError(f"dx7d did not stop within 10 s:\n{self.log()}") from None
+        finally:
+            self._close_reader()
 
     def kill(self) -> None:
         assert self.proc is not None
         self.proc.kill()
         self.proc.wait()
+        self._close_reader()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class JackServer:
+    """A private jackd (dummy backend) that a test may freeze, kill and start again.
+
+    Names are taken from the slots dx7d-lifecycle-0..7 (JACK2's server registry has 8
+    entries and frees a dead server's only when one of the same name starts again).
+    """
+
+    def __init__(self, rate: int = 48000, period: int = 128) -> None:
+        jackd = shutil.which("jackd")
+        if jackd is None:
+            raise AssertionError("jackd is not installed (./bootstrap.sh test installs jackd2)")
+        self.jackd = jackd
+        self.rate = rate
+        self.period = period
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.TemporaryFile()
+        self.name = ""
+        for slot in range(8):
+            if self._spawn(f"dx7d-lifecycle-{slot}"):
+                return
+        raise AssertionError(f"no private JACK server could start:\n{self.output()}")
+
+    def _spawn(self, name: str) -> bool:
+        """Start jackd as ``name``; True once a client can connect to it."""
+        self.proc = subprocess.Popen(
+            [self.jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", str(self.rate),
+             "-p", str(self.period)],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15.0
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                client = jack.Client("dx7d-probe", servername=name, no_start_server=True)
+            except jack.JackOpenError:
+                time.sleep(0.1)
+                continue
+            client.close()
+            self.name = name
+            return True
+        self.kill()
+        raise AssertionError(f"jackd {name} did not answer within 15 s:\n{self.output()}")
+
+    def output(self) -> str:
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-2000:]
+
+    def restart(self) -> None:
+        """Start jackd again under the same name (after :meth:`terminate`)."""
+        if not self._spawn(self.name):
+            raise AssertionError(f"jackd {self.name} did not start again:\n{self.output()}")
+
+    def freeze(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
+    def terminate(self) -> None:
+        """SIGTERM, as a user or a crash would end it; waits for the exit."""
+        assert self.proc is not None
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.kill()
+            self.proc.wait()
+
+    def close(self) -> None:
+        self.kill()
+        self._log.close()
 
 
 class Rig:
@@ -164,13 +330,16 @@ class Rig:
 
     # -- test side --------------------------------------------------------------------------
 
-    def connect(self) -> None:
-        """Connect to the daemon's ports (they must exist)."""
+    def connect(self, audio_client: str | None = "dx7d") -> None:
+        """Connect to the daemon's ports (they must exist); its audio ports are those of
+        the JACK client ``audio_client``, or with None of the one client other than
+        ``system`` that has audio outputs (whatever name PortAudio gave it)."""
         self.client.activate()
         deadline = time.monotonic() + 10
         while True:
-            outs = [p.name for p in self.client.get_ports("dx7d:", is_audio=True,
-                                                          is_output=True)]
+            outs = [p.name for p in self.client.get_ports(is_audio=True, is_output=True)
+                    if p.name.split(":")[0] == audio_client
+                    or (audio_client is None and p.name.split(":")[0] != "system")]
             mins = [p.name for p in self.client.get_ports("dx7d-in:", is_midi=True,
                                                           is_input=True)]
             mouts = [p.name for p in self.client.get_ports("dx7d-out:", is_midi=True,
@@ -242,6 +411,7 @@ def running_daemon(folder: Path, server: str, **settings: dict[str, object]
         if daemon.proc is not None and daemon.proc.poll() is None:
             status = daemon.stop()
             assert status == 0, f"dx7d exited with {status}:\n{daemon.log()}"
+        daemon._close_reader()
 
 
 def record_without_xruns(rig: Rig, play: Callable[[int], int],
