@@ -3,7 +3,8 @@
 TXT record: ``version`` (dx7d's), ``name`` (zeroconf.name), ``path`` (the control
 interface's base path, "/"). The announcement is withdrawn when the daemon stops.
 A control interface on an IPv4 loopback address is announced on the loopback
-interface only: other machines could not reach it, so the LAN is not told about it.
+interface only (other machines could not reach it, so the LAN is not told about it)
+and under a host name of its own, ``<hostname>-dx7d-<port>.local``.
 ``browse()`` is what ``dx7d discover`` runs.
 """
 
@@ -51,6 +52,16 @@ def _interfaces(host: str) -> Any:
     return InterfaceChoice.All
 
 
+def _server_name(host: str, port: int) -> str:
+    """The SRV target. The machine's own name, except for a loopback announcement: that
+    gets a name of its own, so "<hostname>.local" is never claimed to be 127.0.0.1 and
+    another module's addresses under the machine's name are not mixed into this one's."""
+    short = socket.gethostname().split(".")[0]
+    if host.startswith("127."):
+        return f"{short}-dx7d-{port}.local."
+    return f"{short}.local."
+
+
 class Announcer:
     """Registers the service in a thread of its own (probing takes a few seconds)."""
 
@@ -76,7 +87,7 @@ class Announcer:
                 SERVICE_TYPE, f"{self.name}.{SERVICE_TYPE}", port=self.port,
                 addresses=_addresses(self.host),
                 properties={"version": self.version, "name": self.name, "path": "/"},
-                server=f"{socket.gethostname().split('.')[0]}.local.",
+                server=_server_name(self.host, self.port),
             )
             self._zeroconf = Zeroconf(interfaces=_interfaces(self.host))
             self._zeroconf.register_service(self._info, allow_name_change=True)

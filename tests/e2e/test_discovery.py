@@ -16,7 +16,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,28 +41,51 @@ def _why_no_namespace() -> str | None:
     return None
 
 
+LOOPBACK_ONLY = "ip link set lo up && ip route add 224.0.0.0/4 dev lo"
+# a host-like namespace: a "LAN" interface holding the default route, as on a machine
+# with one network card; it is one end of a veth pair whose other end stays in the
+# namespace, so what is sent on the "LAN" goes nowhere else
+WITH_LAN = ("ip link set lo up && ip link add lan0 type veth peer name lan1 && "
+            "ip addr add 10.9.9.1/24 dev lan0 && ip link set lan1 up && ip link set lan0 up && "
+            "ip route add default via 10.9.9.254 dev lan0")
+
+
 @pytest.fixture
-def netns() -> Iterator[str]:
-    """A private network namespace (loopback up, multicast routed to it); yields its path."""
+def make_netns() -> Iterator[Callable[[str], str]]:
+    """Make a private network namespace set up by a shell command; returns its path."""
     reason = _why_no_namespace()
     if reason:
         pytest.skip(reason)
-    holder = subprocess.Popen(
-        ["unshare", "-n", "sh", "-c",
-         "ip link set lo up && ip route add 224.0.0.0/4 dev lo && echo up && exec sleep 600"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert holder.stdout is not None and holder.stderr is not None
-    try:
+    holders: list[subprocess.Popen[bytes]] = []
+
+    def make(setup: str) -> str:
+        holder = subprocess.Popen(["unshare", "-n", "sh", "-c",
+                                   f"{setup} && echo up && exec sleep 600"],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+        holders.append(holder)
+        assert holder.stdout is not None and holder.stderr is not None
         if holder.stdout.readline() != b"up\n":
             holder.wait(10)
             pytest.skip(f"cannot set up a network namespace here: "
                         f"{holder.stderr.read().decode(errors='replace').strip()}")
-        yield f"/proc/{holder.pid}/ns/net"
+        return f"/proc/{holder.pid}/ns/net"
+
+    try:
+        yield make
     finally:
-        holder.kill()
-        holder.wait()
-        holder.stdout.close()
-        holder.stderr.close()
+        for holder in holders:
+            holder.kill()
+            holder.wait()
+            for stream in (holder.stdout, holder.stderr):
+                if stream is not None:
+                    stream.close()
+
+
+@pytest.fixture
+def netns(make_netns: Callable[[str], str]) -> str:
+    """A namespace with loopback only, multicast routed to it."""
+    return make_netns(LOOPBACK_ONLY)
 
 
 @dataclass
@@ -73,6 +96,8 @@ class NamespacedDaemon:
     netns: str
     port: int
     zeroconf: bool
+    host: str = "127.0.0.1"
+    token: str | None = None
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -88,7 +113,7 @@ class NamespacedDaemon:
             "audio": {"backend": "null"}, "midi": {"api": "alsa"},
             "storage": {"state_dir": str(self.folder / "state"),
                         "banks_dir": str(self.folder / "banks")},
-            "control": {"listen": f"127.0.0.1:{self.port}"},
+            "control": {"listen": f"{self.host}:{self.port}", "token": self.token},
             "zeroconf": {"enabled": self.zeroconf, "name": NAME},
             "log": {"level": "debug"},
         }))
@@ -188,3 +213,32 @@ def test_with_zeroconf_off_nothing_is_announced(netns: str, tmp_path: Path) -> N
         assert "announced" not in daemon.log()
     finally:
         assert daemon.stop() == 0, daemon.log()
+
+
+def test_on_a_host_with_a_lan_each_module_is_listed_with_its_reachable_address(
+        make_netns: Callable[[str], str], tmp_path: Path) -> None:
+    netns = make_netns(WITH_LAN)
+    local = NamespacedDaemon(tmp_path / "local", netns, 7970, zeroconf=True)
+    lan = NamespacedDaemon(tmp_path / "lan", netns, 7971, zeroconf=True, host="0.0.0.0",
+                           token="lan-token-123")
+    started = []
+    try:
+        for daemon in (local, lan):
+            daemon.folder.mkdir()
+            daemon.start()
+            started.append(daemon)
+        found = {module["port"]: module for module in discover(netns)}
+        assert sorted(found) == [7970, 7971], found
+        # same configured name: the second to probe took another (zeroconf renames it)
+        assert found[7970]["name"] != found[7971]["name"]
+        assert all(module["name"].startswith(NAME) for module in found.values())
+        assert found[7970]["addresses"] == ["127.0.0.1"]  # loopback only: not the LAN's
+        assert found[7971]["addresses"] == ["10.9.9.1"]
+        print("answered after " + ", ".join(f"{m['answered_after_s']:.2f} s"
+                                            for m in found.values()))
+        assert local.stop() == 0, local.log()
+        assert [module["port"] for module in discover(netns)] == [7971]
+    finally:
+        for daemon in started:
+            if daemon.proc is not None and daemon.proc.poll() is None:
+                assert daemon.stop() == 0, daemon.log()
