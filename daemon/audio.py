@@ -243,6 +243,7 @@ class NullOutput(Output):
 
 # C callbacks kept alive for the life of the process (the libraries hold pointers to them).
 _NATIVE_HANDLERS: list[object] = []
+_CLIENT_NAMES: list[object] = []  # PaJack_SetClientName keeps the pointer it is given
 
 
 def quiet_native_libraries() -> None:
@@ -288,7 +289,10 @@ def _set_jack_client_name(name: str) -> None:
         return
     try:
         portaudio = ctypes.CDLL(lib)
-        portaudio.PaJack_SetClientName(name.encode())
+        # PortAudio keeps the pointer, not a copy: the buffer must live as long as we do.
+        buffer = ctypes.create_string_buffer(name.encode())
+        _CLIENT_NAMES.append(buffer)
+        portaudio.PaJack_SetClientName(buffer)
     except (OSError, AttributeError):
         log.debug("PortAudio has no PaJack_SetClientName; the JACK client keeps its default name")
 
