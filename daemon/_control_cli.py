@@ -157,8 +157,9 @@ def _discover(args: argparse.Namespace) -> int:
         print(json.dumps([dataclasses.asdict(module) for module in found], indent=2))
     else:
         for module in found:
-            print(f"{module.name}\t{', '.join(module.addresses)}:{module.port}\t"
-                  f"dx7d {module.version}")
+            where = ", ".join(f"[{a}]:{module.port}" if ":" in a else f"{a}:{module.port}"
+                              for a in module.addresses)
+            print(f"{module.name}\t{where}\tdx7d {module.version}")
     if not found:
         print(f"no dx7d module answered within {args.timeout:g} s", file=sys.stderr)
         return 1

@@ -225,8 +225,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- verbs ----------------------------------------------------------------------------
 
+    def _skip_body(self) -> bool:
+        """Read and drop a body nobody asked for (GET, POST), so the next request on the
+        connection starts where it should; False when it was refused."""
+        if "Transfer-Encoding" in self.headers:
+            self.close_connection = True  # not read: the connection ends after the reply
+        if self.headers.get("Content-Length") not in (None, "0"):
+            return self._body() is not None
+        return True
+
     def do_GET(self) -> None:
-        if not self._authorized():
+        if not self._authorized() or not self._skip_body():
             return
         dispatcher = self.server.dispatcher
         if self.path == "/status":
@@ -285,12 +294,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(HTTPStatus.OK, result)
 
     def do_POST(self) -> None:
-        if not self._authorized():
+        if not self._authorized() or not self._skip_body():
             return
         dispatcher = self.server.dispatcher
-        if self.headers.get("Content-Length") not in (None, "0"):
-            if self._body() is None:
-                return
         match = _PROGRAM.match(self.path)
         if match:
             text = match.group(1)
@@ -360,7 +366,7 @@ class ControlServer:
                  status: Callable[[], dict[str, Any]]) -> None:
         self._server = _Server((host, port), dispatcher, token, status)
         self.port = self._server.server_address[1]
-        self.host = host
+        self.host = str(self._server.server_address[0])  # numeric, as bound (for zeroconf)
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.2},
                                         name="dx7d-control", daemon=True)

@@ -2,7 +2,7 @@
 
 TXT record: ``version`` (dx7d's), ``name`` (zeroconf.name), ``path`` (the control
 interface's base path, "/"). The announcement is withdrawn when the daemon stops.
-A control interface on an IPv4 loopback address is announced on the loopback
+A control interface on a loopback address is announced on the loopback
 interface only (other machines could not reach it, so the LAN is not told about it)
 and under a host name of its own, ``<hostname>-dx7d-<port>.local``.
 ``browse()`` is what ``dx7d discover`` runs.
@@ -10,6 +10,7 @@ and under a host name of its own, ``<hostname>-dx7d-<port>.local``.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import threading
@@ -32,24 +33,40 @@ def _ipv4_addresses() -> list[str]:
                    if isinstance(ip.ip, str)})
 
 
+def _listen_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address the control interface listens on; None for every address (0.0.0.0, ::).
+
+    A host name is resolved the way bind() resolved it (its first IPv4 address)."""
+    if host in ("", "0.0.0.0", "::"):
+        return None
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        resolved = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)
+        address = ipaddress.ip_address(resolved[0][4][0])
+    return None if address.is_unspecified else address
+
+
+def _is_loopback(host: str) -> bool:
+    address = _listen_address(host)
+    return address is not None and address.is_loopback
+
+
 def _addresses(host: str) -> list[bytes]:
     """Addresses to announce: the control host if it is a specific one, else all IPv4 ones."""
-    if host not in ("0.0.0.0", "::", ""):
-        try:
-            return [socket.inet_pton(socket.AF_INET, host)]
-        except OSError:
-            return [socket.inet_pton(socket.AF_INET6, host)]
+    address = _listen_address(host)
+    if address is not None:
+        return [address.packed]
     found = [a for a in _ipv4_addresses() if not a.startswith("127.")] or ["127.0.0.1"]
     return [socket.inet_aton(a) for a in found]
 
 
 def _interfaces(host: str) -> Any:
-    """Where to announce: only loopback for a loopback IPv4 host, else every interface."""
+    """Where to announce: a loopback host on the loopback interface only (127.0.0.1, where
+    local browsers listen, also for ::1), anything else on every interface."""
     from zeroconf import InterfaceChoice
 
-    if host.startswith("127."):
-        return [host]
-    return InterfaceChoice.All
+    return ["127.0.0.1"] if _is_loopback(host) else InterfaceChoice.All
 
 
 def _server_name(host: str, port: int) -> str:
@@ -57,7 +74,7 @@ def _server_name(host: str, port: int) -> str:
     gets a name of its own, so "<hostname>.local" is never claimed to be 127.0.0.1 and
     another module's addresses under the machine's name are not mixed into this one's."""
     short = socket.gethostname().split(".")[0]
-    if host.startswith("127."):
+    if _is_loopback(host):
         return f"{short}-dx7d-{port}.local."
     return f"{short}.local."
 
@@ -93,7 +110,7 @@ class Announcer:
             self._zeroconf.register_service(self._info, allow_name_change=True)
             self._registered = True
             log.info("announced %s %s (%s)", self._info.name,
-                     "on loopback only" if self.host.startswith("127.") else "on the LAN",
+                     "on loopback only" if _is_loopback(self.host) else "on the LAN",
                      SERVICE_TYPE)
         except Exception as exc:
             log.error("zeroconf announcement failed: %s", exc)

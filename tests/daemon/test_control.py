@@ -58,7 +58,7 @@ class Module:
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=10)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             response = conn.getresponse()
@@ -95,7 +95,8 @@ def start(tmp_path: Path) -> Iterator[Callable[..., Module]]:
     """Start a module (token, memory_protect as given); it is stopped after the test."""
     started: list[Module] = []
 
-    def start(token: str | None = None, memory_protect: bool = False) -> Module:
+    def start(token: str | None = None, memory_protect: bool = False,
+              host: str = "127.0.0.1") -> Module:
         storage = Storage(tmp_path / "state")
         engine = RecordingEngine()
         dispatcher = Dispatcher(engine, BlockClock(48000, 128), storage,
@@ -104,7 +105,7 @@ def start(tmp_path: Path) -> Iterator[Callable[..., Module]]:
                                 memory_protect=memory_protect)
         dispatcher.start()
         source = _StatusSource(dispatcher)
-        server = ControlServer("127.0.0.1", 0, dispatcher, token,
+        server = ControlServer(host, 0, dispatcher, token,
                                lambda: control.status_document(source))
         server.start()
         started.append(Module(server, dispatcher, engine, storage))
@@ -444,3 +445,32 @@ def test_keep_alive_serves_several_requests_on_one_connection(module: Module,
 
 def test_bank_dump_of_the_factory_is_what_get_returns(module: Module) -> None:
     assert module.request("GET", "/cartridge")[1] == bank_dump(load_factory(), 0)
+
+
+def test_a_body_sent_with_get_or_post_does_not_spill_into_the_next_request(
+        module: Module) -> None:
+    with socket.create_connection(("127.0.0.1", module.server.port), timeout=10) as s:
+        s.sendall(b"GET /voice HTTP/1.1\r\nContent-Length: 20\r\n\r\nPOST /panic HTTP/1.1"
+                  b"POST /program/9 HTTP/1.1\r\nContent-Length: 4\r\n\r\nGET "
+                  b"GET /status HTTP/1.1\r\nConnection: close\r\n\r\n")
+        replies = _read_to_close(s)
+    assert replies.count(b"HTTP/1.1 200 OK") == 3
+    assert "all_sound_off" not in module.engine.names()  # the GET's body was not a request
+    assert module.status()["program"]["number"] == 9
+
+
+def test_a_host_name_listens_on_its_address(start: Callable[..., Module]) -> None:
+    module = start(host="localhost")
+    assert module.server.host == "127.0.0.1"  # what zeroconf announces
+    assert module.status()["program"]["number"] >= 1
+
+
+def test_ipv6_loopback(start: Callable[..., Module]) -> None:
+    try:
+        socket.socket(socket.AF_INET6).close()
+        socket.getaddrinfo("::1", 0, socket.AF_INET6)
+    except OSError as exc:
+        pytest.skip(f"no IPv6 here: {exc}")
+    module = start(host="::1")
+    assert module.server.host == "::1"
+    assert module.status()["program"]["number"] >= 1

@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from .harness import DX7D, READY_TIMEOUT_S
 pytestmark = pytest.mark.e2e
 
 NAME = "dx7d discovery test"
+VERSION = version("dx7d")
 DISCOVER_TIMEOUT_S = 5.0
 
 
@@ -237,8 +239,36 @@ def test_on_a_host_with_a_lan_each_module_is_listed_with_its_reachable_address(
         print("answered after " + ", ".join(f"{m['answered_after_s']:.2f} s"
                                             for m in found.values()))
         assert local.stop() == 0, local.log()
-        assert [module["port"] for module in discover(netns)] == [7971]
+        listed = in_netns(netns, "discover", "--timeout", "3")
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout == f"{found[7971]['name']}\t10.9.9.1:7971\tdx7d {VERSION}\n"
     finally:
         for daemon in started:
             if daemon.proc is not None and daemon.proc.poll() is None:
                 assert daemon.stop() == 0, daemon.log()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1"])
+def test_a_loopback_module_is_announced_on_loopback_under_a_name_of_its_own(host: str
+                                                                           ) -> None:
+    from dx7d.daemon import discovery
+
+    assert discovery._interfaces(host) == ["127.0.0.1"]
+    assert discovery._server_name(host, 7970).endswith("-dx7d-7970.local.")
+    address = socket.getaddrinfo(host, None, socket.AF_INET6 if ":" in host else socket.AF_INET)
+    assert discovery._addresses(host) == [socket.inet_pton(address[0][0], address[0][4][0])]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.7"])
+def test_a_lan_module_is_announced_everywhere_under_the_machine_name(host: str) -> None:
+    from dx7d.daemon import discovery
+    from zeroconf import InterfaceChoice
+
+    assert discovery._interfaces(host) is InterfaceChoice.All
+    assert discovery._server_name(host, 7970) == f"{socket.gethostname().split('.')[0]}.local."
+    announced = [socket.inet_ntop(socket.AF_INET, a) for a in discovery._addresses(host)]
+    if host == "192.0.2.7":
+        assert announced == [host]
+    else:  # every address but loopback ones (127.0.0.1 only when there is no other)
+        assert announced
+        assert all(not a.startswith("127.") for a in announced) or announced == ["127.0.0.1"]
