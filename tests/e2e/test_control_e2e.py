@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -238,3 +239,37 @@ def test_off_loopback_a_token_is_required(tmp_path: Path, capsys: pytest.Capture
         assert not (process.state_dir / "cartridge.syx").exists()
     finally:
         assert process.stop() == 0, process.log()
+
+
+def test_a_flood_of_requests_is_served_while_audio_plays_on(daemon: Headless,
+                                                            tmp_path: Path) -> None:
+    voice = voice_dump(Patch(name="FLOOD"), 0)
+    url = f"http://{host(daemon)}"
+    plan = [("GET", "/status", None), ("GET", "/cartridge", None), ("PUT", "/voice", voice),
+            ("POST", "/program/3", b""), ("GET", "/voice", None)]
+    codes: list[int] = []
+
+    def client() -> None:
+        for i in range(40):
+            method, path, body = plan[i % len(plan)]
+            request = urllib.request.Request(url + path, data=body, method=method)
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+                codes.append(response.status)
+
+    before = status(daemon)["audio"]
+    t0 = time.monotonic()
+    clients = [threading.Thread(target=client, name=f"flood-{n}") for n in range(6)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    took = time.monotonic() - t0
+    after = status(daemon)["audio"]
+    assert codes == [200] * 240
+    assert after["callbacks"] > before["callbacks"]
+    expected = took * after["sample_rate"] / after["buffer_frames"]
+    print(f"240 requests from 6 clients in {took:.2f} s; audio blocks "
+          f"{after['callbacks'] - before['callbacks']} of {expected:.0f} due, "
+          f"overruns +{after['overruns'] - before['overruns']}, "
+          f"underflows +{after['underflows'] - before['underflows']}")
