@@ -76,7 +76,6 @@ class _Health:
     silent_ticks: int = 0  # consecutive ticks without a callback
     lost: bool = False  # the device is gone: a null output plays, the device is retried
     stalled: bool = False  # the stream says it runs but delivers no callbacks
-    wedged: bool = False  # closing a lost stream hung: PortAudio may not open it again
     next_retry: float = 0.0
     started: float = field(default_factory=time.monotonic)
 
@@ -289,7 +288,6 @@ class Daemon:
         old = self.output
         self.output = new
         if not _close_output(old):
-            self.health.wedged = True
             log.error("PortAudio did not release the lost stream on %s within %g s (its JACK "
                       "host API hangs once the server is gone): this process may not reopen "
                       "the device; MIDI and storage keep working; restart dx7d once the "
