@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +89,18 @@ def test_status_shows_the_module_without_a_midi_system(daemon: Headless,
     doc = json.loads(cli(daemon, capsys, "status", "--json"))
     assert doc["midi"] == {"api": "alsa", "listening": False, "connected": [],
                            "channel": "omni", "messages": 0}
-    assert doc["audio"]["sample_rate"] == 48000
-    first = doc["audio"]["callbacks"]
+    assert doc["version"] == version("dx7d")
+    assert {k: doc["audio"][k] for k in ("output", "sample_rate", "buffer_frames")} == \
+        {"output": "null", "sample_rate": 48000, "buffer_frames": 128}
+    assert all(isinstance(doc["audio"][k], int) for k in ("underflows", "overruns"))
+    assert doc["engine"]["sounding_voices"] == 0
+    assert len(doc["cartridge"]) == 32
+    assert doc["program"]["name"] == doc["cartridge"][doc["program"]["number"] - 1]
+    assert set(doc["sysex"]) >= {"accepted", "refused", "last_refusal"}
     time.sleep(1.5)
-    assert status(daemon)["audio"]["callbacks"] > first  # the null output keeps playing
+    again = status(daemon)
+    assert again["audio"]["callbacks"] > doc["audio"]["callbacks"]  # the null output plays on
+    assert again["uptime_s"] > doc["uptime_s"]
     log = daemon.log()
     assert log.count("no MIDI system") == 1, log  # said once, retried quietly
 
