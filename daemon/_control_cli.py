@@ -152,7 +152,11 @@ def _panic(args: argparse.Namespace) -> int:
 def _discover(args: argparse.Namespace) -> int:
     from .discovery import browse
 
-    found = browse(args.timeout)
+    try:
+        found = browse(args.timeout)
+    except (OSError, RuntimeError) as exc:  # zeroconf: no interface up, no multicast
+        print(f"dx7d: discover: cannot listen for mDNS answers: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps([dataclasses.asdict(module) for module in found], indent=2))
     else:

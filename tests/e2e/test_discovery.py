@@ -272,3 +272,11 @@ def test_a_lan_module_is_announced_everywhere_under_the_machine_name(host: str) 
     else:  # every address but loopback ones (127.0.0.1 only when there is no other)
         assert announced
         assert all(not a.startswith("127.") for a in announced) or announced == ["127.0.0.1"]
+
+
+def test_discover_without_a_network_says_so(make_netns: Callable[[str], str]) -> None:
+    netns = make_netns("true")  # loopback left down: no interface at all
+    result = in_netns(netns, "discover", "--timeout", "1")
+    assert result.returncode == 1
+    assert result.stderr.startswith("dx7d: discover: cannot listen for mDNS answers: ")
+    assert "Traceback" not in result.stderr
