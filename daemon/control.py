@@ -200,12 +200,15 @@ class _Handler(BaseHTTPRequestHandler):
         if length_text is None:
             self._error(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required")
             return None
-        try:
-            length = int(length_text)
-        except ValueError:
-            self._error(HTTPStatus.BAD_REQUEST, f"bad Content-Length {length_text!r}")
+        lengths = self.headers.get_all("Content-Length", [])
+        if len(set(lengths)) > 1 or not (length_text.isascii() and length_text.isdigit()):
+            # digits only: int() would take " 12", "+12", "1_2"; two different lengths
+            # are how requests get smuggled past a proxy
+            shown = ", ".join(repr(v) for v in lengths)
+            self._error(HTTPStatus.BAD_REQUEST, f"bad Content-Length {shown}")
             return None
-        if length < 0 or length > MAX_BODY:
+        length = int(length_text)
+        if length > MAX_BODY:
             self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                         f"body of {length} bytes refused: at most {MAX_BODY}")
             return None

@@ -311,10 +311,16 @@ def test_a_huge_content_length_is_refused_before_reading_the_body(module: Module
     assert str(MAX_BODY).encode() in reply
 
 
-@pytest.mark.parametrize("length, code", [("-5", 413), ("4k", 400), (str(MAX_BODY + 1), 413)])
-def test_bad_content_lengths_are_refused(module: Module, length: str, code: int) -> None:
-    reply = module.raw(f"PUT /voice HTTP/1.1\r\nContent-Length: {length}\r\n\r\n".encode())
+@pytest.mark.parametrize("lengths, code", [
+    (["-5"], 400), (["4k"], 400), (["+163"], 400), (["1_63"], 400), (["0x10"], 400),
+    (["163", "164"], 400), ([str(MAX_BODY + 1)], 413),
+])
+def test_bad_content_lengths_are_refused(module: Module, lengths: list[str], code: int) -> None:
+    voice = voice_dump(Patch(name="SMUGGLED"), 0)
+    head = "".join(f"Content-Length: {n}\r\n" for n in lengths)
+    reply = module.raw(f"PUT /voice HTTP/1.1\r\n{head}\r\n".encode() + voice)
     assert _status_line(reply) == code
+    assert module.status()["program"]["name"] != "SMUGGLED  "
 
 
 def test_a_body_without_content_length_is_refused(module: Module, rom1a: bytes) -> None:
