@@ -197,6 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> bytes | None:
         length_text = self.headers.get("Content-Length")
+        if "Transfer-Encoding" in self.headers:  # with a Content-Length too: ambiguous
+            self._error(HTTPStatus.LENGTH_REQUIRED,
+                        "Transfer-Encoding is not supported: send a Content-Length")
+            return None
         if length_text is None:
             self._error(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required")
             return None

@@ -323,10 +323,12 @@ def test_bad_content_lengths_are_refused(module: Module, lengths: list[str], cod
     assert module.status()["program"]["name"] != "SMUGGLED  "
 
 
-def test_a_body_without_content_length_is_refused(module: Module, rom1a: bytes) -> None:
-    reply = module.raw(b"PUT /cartridge HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       + f"{len(rom1a):x}\r\n".encode() + rom1a + b"\r\n0\r\n\r\n")
+@pytest.mark.parametrize("length", ["", "Content-Length: 4104\r\n"])
+def test_a_chunked_body_is_refused(module: Module, rom1a: bytes, length: str) -> None:
+    reply = module.raw(f"PUT /cartridge HTTP/1.1\r\nTransfer-Encoding: chunked\r\n{length}"
+                       f"\r\n{len(rom1a):x}\r\n".encode() + rom1a + b"\r\n0\r\n\r\n")
     assert _status_line(reply) == 411
+    assert reply.count(b"HTTP/1.1") == 1  # and the connection ends there
     assert not module.storage.cartridge_path.exists()
 
 
