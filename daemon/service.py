@@ -105,7 +105,10 @@ class Daemon:
         cfg = self.config
         state_dir = resolve_state_dir(cfg)
         self.storage = Storage(state_dir)
-        self.library = Library(resolve_banks_dir(cfg, state_dir))
+        banks_dir = resolve_banks_dir(cfg, state_dir)
+        if cfg.storage.banks_dir is None:  # <state dir>/banks is ours: make it, to be found
+            banks_dir.mkdir(exist_ok=True)
+        self.library = Library(banks_dir)
         log.info("state directory %s", state_dir)
         t0 = time.perf_counter()
         self.engine = Synth(sample_rate=cfg.audio.sample_rate, polyphony=cfg.engine.polyphony)
