@@ -98,13 +98,15 @@ class DaemonProcess:
             raise
 
     def _read_notifications(self, sock: socket.socket) -> None:
-        """Reader thread: append every datagram until asked to stop and drained."""
+        """Reader thread: append every datagram until the socket is drained and either the
+        reader is asked to stop or the daemon has exited (it sent all it will send)."""
         with sock:
             while True:
                 try:
                     self.notifications.append(sock.recv(4096).decode())
                 except TimeoutError:
-                    if self._reader_stop.is_set():
+                    if self._reader_stop.is_set() or (self.proc is not None
+                                                      and self.proc.poll() is not None):
                         return
 
     def _close_reader(self) -> None:
