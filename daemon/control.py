@@ -378,6 +378,16 @@ class ControlServer:
                                         kwargs={"poll_interval": 0.2},
                                         name="dx7d-control", daemon=True)
 
+    @property
+    def token(self) -> str | None:
+        """The bearer token required from now on (None: none); settable while serving, so
+        a reload can change control.token without rebinding."""
+        return self._server.token
+
+    @token.setter
+    def token(self, value: str | None) -> None:
+        self._server.token = value
+
     def start(self) -> None:
         self._thread.start()
         log.info("control interface on http://%s:%d/ (token %s)",

@@ -482,3 +482,14 @@ def test_ipv6_loopback(start: Callable[..., Module]) -> None:
     module = start(host="::1")
     assert module.server.host == "::1"
     assert module.status()["program"]["number"] >= 1
+
+
+def test_the_token_can_change_while_serving(start: Callable[..., Module]) -> None:
+    module = start(token=TOKEN)
+    module.server.token = "the-new-one"
+    assert module.request("GET", "/status", headers={"Authorization": f"Bearer {TOKEN}"}
+                          )[0] == 401
+    assert module.request("GET", "/status",
+                          headers={"Authorization": "Bearer the-new-one"})[0] == 200
+    module.server.token = None
+    assert module.request("GET", "/status")[0] == 200
