@@ -104,12 +104,20 @@ def test_sixteen_notes_sound_and_a_seventeenth_steals_without_a_click(
     # the new note's own attack stays under 2x (measured offline: 1.65x without stealing).
     assert around < 2.0 * steady, (
         f"stealing made a step of {around:.4f} against {steady:.4f} in the steady chord")
-    # the 17th note sounds: its frequency (E2, 82.4 Hz) is present after the steal
+    # After the steal the 17th note (E3, 164.8 Hz) sounds and one of the sixteen has given
+    # way (which one is the engine's policy, tested in tests/engine_cpp; a retried recording
+    # starts from a different allocation state). A held note's bin is ~0.9 of the peak; a
+    # gone one keeps < 0.1 of leakage from its neighbours (measured offline: 0.07).
     after = audio[int(1.1 * rig.rate) : int(1.5 * rig.rate)]
     spectrum = np.abs(np.fft.rfft(after * np.hanning(len(after))))
     freqs = np.fft.rfftfreq(len(after), 1 / rig.rate)
-    e2 = spectrum[np.argmin(np.abs(freqs - 82.41))]
-    assert e2 > 0.1 * spectrum.max()
+
+    def level(hz: float) -> float:
+        return float(spectrum[np.argmin(np.abs(freqs - hz))])
+
+    assert level(164.81) > 0.3 * spectrum.max()
+    chord_levels = [level(440 * 2 ** ((n - 69) / 12)) for n in notes]
+    assert min(chord_levels) < 0.25 * spectrum.max(), "no voice gave way to the 17th note"
 
 
 def test_the_sustain_pedal_holds_notes_until_it_is_released(
