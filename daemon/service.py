@@ -334,6 +334,8 @@ class Daemon:
             logging.getLogger().setLevel(new.log.level.upper())
         if "midi.channel" in applied:
             self.dispatcher.channel = new.midi.channel_index
+        if "control.token" in applied and self.control is not None:
+            self.control.token = new.control.token
         if "storage.memory_protect" in applied:
             self.dispatcher.memory_protect = new.storage.memory_protect
         if "midi.inputs" in applied:
