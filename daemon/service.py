@@ -39,7 +39,15 @@ from dx7d.config import (
 )
 
 from ._sdnotify import Notifier
-from .audio import AudioStats, BlockClock, NullOutput, Output, WavRecorder, open_output
+from .audio import (
+    AudioStats,
+    BlockClock,
+    NullOutput,
+    Output,
+    WavRecorder,
+    open_output,
+    quiet_native_libraries,
+)
 from .control import ControlServer, status_document
 from .discovery import Announcer
 from .dispatcher import Dispatcher, Inbox
@@ -103,6 +111,7 @@ class Daemon:
         from dx7d.engine_cpp import Synth
 
         cfg = self.config
+        quiet_native_libraries()  # before PortAudio or rtmidi touch libjack / alsa-lib
         state_dir = resolve_state_dir(cfg)
         self.storage = Storage(state_dir)
         banks_dir = resolve_banks_dir(cfg, state_dir)
