@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -264,9 +265,9 @@ class BenchClient:
 
     def _daemon_audio_ports(self) -> list[str]:
         """The daemon's audio outputs: ``dx7d:*``, or else every audio output that is
-        neither the JACK server's nor ours. (daemon/audio.py passes PaJack_SetClientName
-        a temporary bytes object, which PortAudio keeps only as a pointer: the client
-        name is then garbage, e.g. "Unknown PCM %s".)"""
+        neither the JACK server's nor ours. (Before 30809d9 daemon/audio.py passed
+        PaJack_SetClientName a temporary bytes object, which PortAudio keeps only as a
+        pointer: the client name came out as garbage, e.g. "Unknown PCM %s".)"""
         outs = self.client.get_ports(is_audio=True, is_output=True)
         named = [p.name for p in outs if p.name.startswith("dx7d:")]
         return named or [p.name for p in outs
@@ -381,11 +382,11 @@ def measure_latency(rig: BenchClient) -> dict[str, Any]:
             disturbed.append(onset - at)
         else:
             clean.append((onset - at, at % rig.period))
-    lat = np.array([c[0] for c in clean] or [np.nan], dtype=float)
+    lat = np.array([float(c[0]) for c in clean] or [np.nan])
     # latency + the event's offset in its cycle: the daemon learns of an event only at
     # its cycle (rtmidi stamps arrival, not the JACK offset), so this is what moves
     # once that quantisation is taken out
-    aligned = np.array([c[0] + c[1] for c in clean] or [np.nan], dtype=float)
+    aligned = np.array([float(c[0] + c[1]) for c in clean] or [np.nan])
     return {
         "notes": len(ons), "clean": len(clean), "disturbed": sorted(disturbed),
         "missing": missing, "xruns": len(xruns), "pairs": clean,
@@ -639,6 +640,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--periods", type=int, nargs="+", default=[128, 256])
     parser.add_argument("--banks", type=Path, default=BANKS)
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the finally: blocks stop the daemon and jackd
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: sys.exit(143))
     flood_s = 60 * (0.5 if args.quick else args.minutes)
     cpu_s = 3.0 if args.quick else 10.0
     print("$ " + " ".join([".venv/bin/python", "bench/daemon.py",
