@@ -133,12 +133,14 @@ class Daemon:
             factory=load_factory(), channel=cfg.midi.channel_index,
             memory_protect=cfg.storage.memory_protect, inbox=inbox)
         self.dispatcher.start()
+        # MIDI first: opening rtmidi's clients (three JACK clients, each activation
+        # reorders JACK's graph) while the stream ran stalled one audio callback 1-3 s.
+        self.midi.scan()
         self._warm()
         self.output = self._open_output(quiet=False)
         self.output.start()
         if cfg.audio.backend == "pyaudio" and self.output.kind == "null":
             self._mark_lost()  # no device yet: retry it every DEVICE_RETRY_S like a lost one
-        self.midi.scan()
         self._start_control()
         self._start_zeroconf()
         sys.setswitchinterval(SWITCH_INTERVAL_S)
