@@ -27,15 +27,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=run)
 
 
-def _parse_spec(spec: str) -> tuple[Path, int]:
-    if Path(spec).exists() or ":" not in spec:
-        return Path(spec), 1
-    head, tail = spec.rsplit(":", 1)
-    if not tail.isdigit() or not 1 <= int(tail) <= 32:
-        raise ValueError(f"voice number must be 1-32, got {tail!r}")
-    return Path(head), int(tail)
-
-
 def write_wav(path: Path, samples: np.ndarray, rate: int, as_float: bool) -> None:
     """Mono WAV: 16-bit PCM (clipped to [-1, 1]) or IEEE float32 (format 3)."""
     data = np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0)
@@ -57,8 +48,10 @@ def write_wav(path: Path, samples: np.ndarray, rate: int, as_float: bool) -> Non
 
 def run(args: argparse.Namespace) -> int:
     """Render args.spec's voice; 0 on success, 1 for unreadable input, 2 for bad options."""
+    from dx7d.voices import Bank, SysexError, parse_voice_spec
+
     try:
-        path, number = _parse_spec(args.spec)
+        path, number = parse_voice_spec(args.spec)
         if not 0 <= args.note <= 127 or not 1 <= args.velocity <= 127:
             raise ValueError("note must be 0-127 and velocity 1-127")
         if args.hold < 0 or args.length <= 0 or not 8000 <= args.rate <= 192000:
@@ -66,8 +59,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"dx7d render: {exc}", file=sys.stderr)
         return 2
-    from dx7d.voices import Bank, SysexError
-
     from ._synth import Synth
 
     try:

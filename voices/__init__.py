@@ -23,7 +23,7 @@ from ._algorithms import (
 )
 from ._bank import BANK_SIZE, Bank, BankReadReport
 from ._errors import SysexError
-from ._files import atomic_write
+from ._files import atomic_write, parse_voice_spec
 from ._patch import (
     ARRAY_PARAMETERS,
     CURVE_NAMES,
@@ -92,6 +92,7 @@ __all__ = [
     "get_mod_matrix",
     "get_modulators",
     "parse_sysex",
+    "parse_voice_spec",
     "voice_dump",
     "voice_parameter_change",
 ]

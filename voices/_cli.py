@@ -9,6 +9,7 @@ from pathlib import Path
 from ._algorithms import draw_algorithm
 from ._bank import Bank
 from ._errors import SysexError
+from ._files import parse_voice_spec
 from ._patch import CURVE_NAMES, Patch
 from ._spec import OPERATOR_BLOCK, PARAMETERS
 
@@ -79,19 +80,9 @@ def _bank_check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _parse_spec(spec: str) -> tuple[Path, int]:
-    """'FILE' or 'FILE:N' -> (path, N); a path containing ':' that exists is taken whole."""
-    if Path(spec).exists() or ":" not in spec:
-        return Path(spec), 1
-    head, tail = spec.rsplit(":", 1)
-    if not tail.isdigit() or not 1 <= int(tail) <= 32:
-        raise ValueError(f"voice number must be 1-32, got {tail!r}")
-    return Path(head), int(tail)
-
-
 def _voice_show(args: argparse.Namespace) -> int:
     try:
-        path, number = _parse_spec(args.spec)
+        path, number = parse_voice_spec(args.spec)
     except ValueError as exc:
         print(f"dx7d voice show: {exc}", file=sys.stderr)
         return 2

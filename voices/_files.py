@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "parse_voice_spec"]
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:
@@ -36,3 +36,14 @@ def atomic_write(path: str | Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def parse_voice_spec(spec: str) -> tuple[Path, int]:
+    """'FILE' or 'FILE:N' (N = 1-32) -> (path, N); a path containing ':' that exists is
+    taken whole. ValueError names a bad N."""
+    if Path(spec).exists() or ":" not in spec:
+        return Path(spec), 1
+    head, tail = spec.rsplit(":", 1)
+    if not tail.isdigit() or not 1 <= int(tail) <= 32:
+        raise ValueError(f"voice number must be 1-32, got {tail!r}")
+    return Path(head), int(tail)
