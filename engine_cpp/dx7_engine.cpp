@@ -185,6 +185,18 @@ void Engine::note_off(int key) {
   }
 }
 
+// Legato move of the mono voice to `key` (transposed): retune, gliding from where it is
+// when portamento is on. Returns the new note's Q24 logfreq.
+int32_t Engine::mono_retune(Slot &s, int key) {
+  const int played = clampi(key + edit_[144] - 24, 0, 127);
+  s.voice.retune(played);
+  s.key = key;
+  const bool porta = controls_.porta_switch && controls_.porta_time > 0;
+  s.voice.set_glide(porta ? s.voice.current_pitch() - Voice::note_logfreq(played) : 0,
+                    glide_per_block(), controls_.glissando);
+  return Voice::note_logfreq(played);
+}
+
 void Engine::mono_note_on(int key, int velocity) {
   for (int i = 0; i < mono_count_; i++) {
     if (mono_keys_[i] == key) {
@@ -202,13 +214,7 @@ void Engine::mono_note_on(int key, int velocity) {
   Slot &s = slots_[0];
   const bool legato = s.state == kHeld && s.pending_key < 0 && mono_count_ > 1;
   if (legato) {
-    const int played = clampi(key + edit_[144] - 24, 0, 127);
-    s.voice.retune(played);
-    s.key = key;
-    const bool porta = controls_.porta_switch && controls_.porta_time > 0;
-    s.voice.set_glide(porta ? s.voice.current_pitch() - Voice::note_logfreq(played) : 0,
-                      glide_per_block(), controls_.glissando);
-    last_pitch_ = Voice::note_logfreq(played);
+    last_pitch_ = mono_retune(s, key);
     return;
   }
   const bool full_time = controls_.porta_mode == 1;
@@ -241,12 +247,7 @@ void Engine::mono_note_off(int key) {
       const int k = mono_keys_[i];
       if (mono_up_ ? k > back : k < back) back = k;
     }
-    const int played = clampi(back + edit_[144] - 24, 0, 127);
-    s.voice.retune(played);
-    s.key = back;
-    const bool porta = controls_.porta_switch && controls_.porta_time > 0;
-    s.voice.set_glide(porta ? s.voice.current_pitch() - Voice::note_logfreq(played) : 0,
-                      glide_per_block(), controls_.glissando);
+    mono_retune(s, back);
     return;
   }
   if (controls_.sustain) {

@@ -64,6 +64,7 @@ class Engine {
   void release_slot(Slot &s);
   void release_all();
   void sound_off();
+  int32_t mono_retune(Slot &s, int key);
   void mono_note_on(int key, int velocity);
   void mono_note_off(int key);
   void render_span(float *out, int n);
