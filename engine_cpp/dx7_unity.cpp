@@ -6,5 +6,7 @@
 #include "dx7_kernel.cpp"
 #include "dx7_lfo.cpp"
 #include "dx7_pitchenv.cpp"
+#include "dx7_route.cpp"
+#include "dx7_setup.cpp"
 #include "dx7_tables.cpp"
 #include "dx7_voice.cpp"
