@@ -65,12 +65,11 @@ void Envelope::build(const EgParams &p) {
     Segment &s = seg_[k];
     s.target = target_level(p.level[k], outlevel_);
     s.step = block_step(p.rate[k], p.rate_scaling, speed_);
-    // Equal start and end levels still take time (DX7.md 3.4). "Equal" is the 6-bit EG
-    // level the EGS receives, so L 98 -> 99 or 90 -> 91 waits too (measured:
-    // bench/reference_laws.py hold). The first segment starts from silence: L1 = 0
-    // counts as equal and waits 1/20 of the time.
-    const int eg6 = scaled_level(p.level[k]) >> 1;
-    const bool equal = eg6 == (k == 0 ? 0 : scaled_level(p.level[k - 1]) >> 1);
+    // Equal start and end levels still take time (DX7.md 3.4). "Equal" means equal
+    // targets: L 98 -> 99 (the same 6-bit EG level) waits, and so do two levels that
+    // both sit on the floor (measured: bench/reference_laws.py hold). The first
+    // segment starts from silence: L1 = 0 counts as equal and waits 1/20 of the time.
+    const bool equal = k == 0 ? p.level[0] == 0 : s.target == seg_[k - 1].target;
     s.hold = equal ? hold_frames(p.rate[k], p.rate_scaling, speed_) : 0;
     if (k == 0) s.hold /= 20;
   }
