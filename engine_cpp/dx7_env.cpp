@@ -53,6 +53,7 @@ int32_t hold_frames(int rate, int rate_scaling, uint32_t speed) {
 
 }  // namespace
 
+DX7_COLD_BEGIN
 int Envelope::scaled_level(int level) {
   level = clampi(level, 0, 99);
   return level < 20 ? kLowLevels[level] : 28 + level;
@@ -94,6 +95,7 @@ void Envelope::retarget(const EgParams &p) {
 void Envelope::release() {
   if (stage_ < kRelease) enter(kRelease);
 }
+DX7_COLD_END
 
 void Envelope::enter(int stage) {
   stage_ = stage;
