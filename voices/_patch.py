@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator as _operator
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from ._spec import (
     VCED_SIZE,
     op_base,
 )
+
+if TYPE_CHECKING:
+    from ._preset import Preset
 
 __all__ = [
     "ARRAY_PARAMETERS",
@@ -398,6 +401,12 @@ class Patch:
                 raise ValueError(f"expected a single-voice dump, got {type(message).__name__}")
             return message.patch
         return cls.from_vced(bytes(data))
+
+    def to_preset(self) -> Preset:
+        """The ML form: a Preset (flat (145,) vector; lossless, name and mask aside)."""
+        from ._preset import Preset
+
+        return Preset.from_patch(self)
 
     def to_sysex(self) -> bytes:
         """156 bytes: the VCED payload then the operator on/off mask (as dexed-py)."""
