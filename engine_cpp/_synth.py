@@ -36,6 +36,10 @@ def _check(name: str, value: int, lo: int, hi: int) -> int:
 def vced_bytes(patch: HasVced | bytes | bytearray | memoryview) -> bytes:
     """155 VCED bytes (or 156 with the operator on/off mask) from a patch or raw bytes."""
     data = patch.to_vced() if hasattr(patch, "to_vced") else patch
+    mask = getattr(patch, "operator_enable", None)  # a Patch's on/off switches (param 155)
+    if isinstance(mask, int) and isinstance(data, (bytes, bytearray)) \
+            and len(data) == VOICE_BYTES:
+        data = bytes(data) + bytes((mask & 0x3F,))
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"expected a Patch or 155 VCED bytes, got {type(patch).__name__}")
     raw = bytes(data)

@@ -8,3 +8,4 @@
 #include "dx7_pitchenv.cpp"
 #include "dx7_tables.cpp"
 #include "dx7_voice.cpp"
+#include "dx7_batch.cpp"

@@ -294,7 +294,7 @@ void Voice::plan(const Tables &) {
             s.loop = algorithm_ == 3 ? 3 : 2;
             skip = s.loop - 1;
           }
-          if (algorithm_ == 3 || algorithm_ == 5 || algorithm_ == 31) {
+          if (!normal_fb_ && (algorithm_ == 3 || algorithm_ == 5 || algorithm_ == 31)) {
             s.shift = fb_shift_ + 2 < 16 ? fb_shift_ + 2 : 16;
           }
           for (int k = 1; k <= skip; k++) {

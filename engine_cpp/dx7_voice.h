@@ -41,6 +41,9 @@ class Voice {
   int32_t current_pitch() const { return note_logfreq_ + porta_; }  // Q24 log2 Hz of the key
   void retune(int note);  // legato pitch change (mono), envelopes keep running
   static int32_t note_logfreq(int note);
+  // true: algorithms 4, 6 and 32 get the feedback scale of the others (no extra >> 2,
+  // DX7.md 3.12); false (default): Dexed's Mark I reduced feedback. Set before start().
+  void set_normal_feedback(bool on) { normal_fb_ = on; }
 
  private:
   void control_tick(const VoiceContext &ctx);
@@ -85,6 +88,7 @@ class Voice {
   int pos_ = kBlock;  // frame inside the current control block; kBlock = tick due
   bool started_ = false;
   bool ticked_ = false;
+  bool normal_fb_ = false;
   int32_t bus_[3][kBlock] = {};
   int32_t cap_[kOps][kBlock] = {};
 };

@@ -36,7 +36,16 @@ from ._patch import (
     Operator,
     Patch,
 )
-from ._preset import PRESET_FIELDS, PRESET_LAYOUT, PRESET_SIZE, Preset, PresetField, PresetSlot
+from ._preset import (
+    PRESET_FIELDS,
+    PRESET_LAYOUT,
+    PRESET_SIZE,
+    Preset,
+    PresetField,
+    PresetSlot,
+    array_to_sysex,
+    sysex_to_array,
+)
 from ._spec import FUNCTION_PARAMETERS, PARAMETER_BY_KEY, PARAMETERS, FunctionParam, Param
 from ._sysex import (
     BankDump,
@@ -90,6 +99,7 @@ __all__ = [
     "VoiceDump",
     "VoiceParameterChange",
     "algorithms",
+    "array_to_sysex",
     "atomic_write",
     "bank_dump",
     "checksum",
@@ -102,6 +112,7 @@ __all__ = [
     "get_modulators",
     "parse_sysex",
     "parse_voice_spec",
+    "sysex_to_array",
     "voice_dump",
     "voice_parameter_change",
 ]

@@ -34,7 +34,16 @@ from ._spec import PARAMETERS, op_base
 if TYPE_CHECKING:
     from ._patch import Patch
 
-__all__ = ["PRESET_FIELDS", "PRESET_LAYOUT", "PRESET_SIZE", "Preset", "PresetField", "PresetSlot"]
+__all__ = [
+    "PRESET_FIELDS",
+    "PRESET_LAYOUT",
+    "PRESET_SIZE",
+    "Preset",
+    "PresetField",
+    "PresetSlot",
+    "array_to_sysex",
+    "sysex_to_array",
+]
 
 PRESET_SIZE: Final = 145
 
@@ -382,24 +391,51 @@ class Preset:
 
 
 def _checked_vector(array: npt.ArrayLike, clip: bool) -> npt.NDArray[np.float32]:
-    """A float32 (145,) copy with discrete elements rounded; range errors or clipping."""
+    """A float32 (..., 145) copy with discrete elements rounded; range errors or clipping."""
     a = np.array(array, dtype=np.float64)
-    if a.shape != (PRESET_SIZE,):
+    if a.ndim == 0 or a.shape[-1] != PRESET_SIZE:
         raise ValueError(f"a Preset vector has shape ({PRESET_SIZE},), got {a.shape}")
     bad = ~np.isfinite(a)
     if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"Preset vector element {i} ({PRESET_LAYOUT[i].field}) is {a[i]}")
-    a[_DISCRETE] = np.round(a[_DISCRETE])
+        where = np.argwhere(bad)[0]
+        i = int(where[-1])
+        row = f"row {tuple(int(k) for k in where[:-1])}, " if a.ndim > 1 else ""
+        raise ValueError(f"Preset vector {row}element {i} ({PRESET_LAYOUT[i].field}) "
+                         f"is {a[tuple(where)]}")
+    a[..., _DISCRETE] = np.round(a[..., _DISCRETE])
     top = np.where(_DISCRETE, _HIGH, 1.0)
     out = (a < 0.0) | (a > top)
     if out.any() and not clip:
-        i = int(np.argmax(out))
+        where = np.argwhere(out)[0]
+        i = int(where[-1])
         s = PRESET_LAYOUT[i]
         what = f"0-{s.high}" if s.discrete else "[0, 1]"
-        raise ValueError(f"Preset vector element {i} ({s.field}{list(s.element)}, {s.label}) "
-                         f"is {a[i]:g}, allowed {what} (pass clip=True to clip)")
+        row = f"row {tuple(int(k) for k in where[:-1])}, " if a.ndim > 1 else ""
+        raise ValueError(f"Preset vector {row}element {i} ({s.field}{list(s.element)}, "
+                         f"{s.label}) is {a[tuple(where)]:g}, allowed {what} "
+                         "(pass clip=True to clip)")
     return np.clip(a, 0.0, top).astype(np.float32)
+
+
+def array_to_sysex(array: npt.ArrayLike, *, clip: bool = False) -> npt.NDArray[np.uint8]:
+    """(N, 145) vectors -> (N, 156) voices (VCED bytes + on/off mask 3F, name "PRESET").
+
+    The same quantisation as Preset.to_patch, for a whole batch at once.
+    """
+    a = _checked_vector(array, clip)
+    raw = np.rint(a.astype(np.float64) * _SCALE).astype(np.uint8)
+    out = np.empty((*raw.shape[:-1], len(_BASE_SYSEX)), dtype=np.uint8)
+    out[...] = _BASE_SYSEX
+    out[..., _NUMBERS] = raw
+    return out
+
+
+def sysex_to_array(voices: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """(N, 155 or 156) voice bytes -> (N, 145) vectors (Preset.from_patch for a batch)."""
+    v = np.asarray(voices, dtype=np.uint8)
+    if v.ndim == 0 or v.shape[-1] not in (155, 156):
+        raise ValueError(f"voices are 155 or 156 bytes each, got shape {v.shape}")
+    return (v[..., _NUMBERS].astype(np.float64) / _SCALE).astype(np.float32)
 
 
 def _defaults() -> dict[str, Any]:
@@ -411,6 +447,8 @@ def _defaults() -> dict[str, Any]:
 
 
 _DEFAULTS: Final = _defaults()
+_BASE_SYSEX: Final = np.frombuffer(
+    b"\x00" * 145 + b"PRESET    " + b"\x3f", dtype=np.uint8)  # non-sound bytes of to_patch()
 
 
 # -- jax PyTree registration ------------------------------------------------------------
