@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from dx7d.voices import Patch, Preset, array_to_sysex
 
-from ._native import batch_lib
+from . import _loader
 from ._synth import REFERENCE_SCALE, VOICE_BYTES, vced_bytes
 
 __all__ = [
@@ -119,8 +119,8 @@ def _per_item(name: str, value: npt.ArrayLike, n: int, low: int, high: int
 class _BatchEngines:
     """One dx7_batch handle (a pool of engines); one render at a time (a lock)."""
 
-    def __init__(self, sample_rate: float, threads: int) -> None:
-        self._lib = batch_lib()
+    def __init__(self, sample_rate: float, threads: int, loader: str | None = None) -> None:
+        self._lib = _loader.load(loader)
         handle = self._lib.dx7_batch_new(float(sample_rate), int(threads))
         if self._lib.is_null(handle):
             raise ValueError(f"cannot make {threads} render engines at {sample_rate} Hz")
@@ -151,16 +151,18 @@ class _BatchEngines:
         return out, ops
 
 
-_pools: dict[tuple[float, int], _BatchEngines] = {}
+_pools: dict[tuple[str, float, int], _BatchEngines] = {}
 _pools_lock = threading.Lock()
 
 
 def _pool(sample_rate: float, threads: int) -> _BatchEngines:
-    key = (sample_rate, threads)
+    """The shared engines at this rate, for the loader in use (engine.loader)."""
+    loader = _loader.resolve(None)
+    key = (loader, sample_rate, threads)
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
-            pool = _pools[key] = _BatchEngines(sample_rate, threads)
+            pool = _pools[key] = _BatchEngines(sample_rate, threads, loader)
         return pool
 
 
