@@ -6,6 +6,7 @@ offline with dexed-py's call shapes (one note, or N voices on every core). C++ s
 """
 
 from ._errors import EngineError
+from ._jax import JaxRenderer
 from ._offline import DEFAULT_SAMPLE_RATE, OfflineSynth, note_frames, render_batch, voices_to_sysex
 from ._synth import REFERENCE_SCALE, HasVced, Synth
 
@@ -14,6 +15,7 @@ __all__ = [
     "REFERENCE_SCALE",
     "EngineError",
     "HasVced",
+    "JaxRenderer",
     "OfflineSynth",
     "Synth",
     "note_frames",

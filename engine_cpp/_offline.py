@@ -142,6 +142,8 @@ class _BatchEngines:
         out = np.empty((n, total), dtype=np.float32)
         ops = np.empty((n, 6, total), dtype=np.float32) if with_ops else None
         flags = _NORMAL_FEEDBACK if normalize_feedback else 0
+        if n == 0 or total == 0:  # nothing to render (and an empty buffer has no address)
+            return out, ops
         with self._lock:
             rc = self._lib.dx7_batch_render(
                 self._handle, np.ascontiguousarray(voices), n, notes, velocities, total,
