@@ -442,7 +442,7 @@ void Engine::render(float *out, int n) {
       apply(*e);
       queue_.pop();
     }
-    if ((now & (kBlock - 1)) == 0) lfo_.tick(tables_);
+    if ((now & (kBlock - 1)) == 0) lfo_.tick();
     int end = pos + static_cast<int>(kBlock - (now & (kBlock - 1)));
     if (end > n) end = n;
     if (const Event *e = queue_.peek()) {
@@ -494,7 +494,7 @@ void Engine::render_note(float *out, int total, int keyup_frame, int note, int v
       v.release();
       released = true;
     }
-    lfo.tick(tables_);
+    lfo.tick();
     VoiceContext ctx{&tables_, &c, lfo.value(), lfo.delay()};
     const int m = total - pos < kBlock ? total - pos : kBlock;
     v.render(scratch_, kBlock, ctx, ops ? capture : nullptr);

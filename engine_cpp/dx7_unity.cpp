@@ -7,6 +7,8 @@
 #include "dx7_kernel.cpp"
 #include "dx7_lfo.cpp"
 #include "dx7_pitchenv.cpp"
+#include "dx7_route.cpp"
+#include "dx7_setup.cpp"
 #include "dx7_tables.cpp"
 #include "dx7_voice.cpp"
 // The C ABI (dx7_capi.h) and the sources that add to it.
