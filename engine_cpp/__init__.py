@@ -6,6 +6,7 @@ offline with dexed-py's call shapes (one note, or N voices on every core). C++ s
 """
 
 from ._errors import EngineError
+from ._graph import GraphEnvelope, GraphError, GraphOperator, OperatorGraph
 from ._jax import JaxRenderer
 from ._offline import DEFAULT_SAMPLE_RATE, OfflineSynth, note_frames, render_batch, voices_to_sysex
 from ._synth import REFERENCE_SCALE, HasVced, Synth
@@ -14,9 +15,13 @@ __all__ = [
     "DEFAULT_SAMPLE_RATE",
     "REFERENCE_SCALE",
     "EngineError",
+    "GraphEnvelope",
+    "GraphError",
+    "GraphOperator",
     "HasVced",
     "JaxRenderer",
     "OfflineSynth",
+    "OperatorGraph",
     "Synth",
     "note_frames",
     "render_batch",

@@ -141,6 +141,11 @@ FUNCTIONS: tuple[Fn, ...] = (
        (HANDLE, U8_IN, I32, array("int32", const=True), array("int32", const=True), I32, I32,
         F32, I32, F32_OUT, array("float32", nullable=True), I32),
        release_gil=True),
+    # dx7_graph.h: a free operator graph (OperatorGraph, issue 11)
+    Fn("dx7_graph_render", I32,
+       (I32, U8_IN, array("float32", const=True), array("float32", const=True), U8_IN, F64, I32,
+        I32, I32, I32, F32, F32_OUT, array("float32", nullable=True)),
+       release_gil=True),
 )
 
 # -- system libraries the sources link against (g++ -l name, file cppyy loads) ---------

@@ -14,3 +14,4 @@
 // The C ABI (dx7_capi.h) and the sources that add to it.
 #include "dx7_capi.cpp"
 #include "dx7_batch.cpp"
+#include "dx7_graph.cpp"
