@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -219,3 +220,17 @@ def test_bulk_storage_round_trip() -> None:
     bank = np.stack([p.to_array() for p in presets])
     assert bank.shape == (32, 145)
     assert [Preset.from_array(row) for row in bank] == presets
+
+
+def test_docs_layout_table_is_the_layout() -> None:
+    """docs/ml.md prints the 145 rows of PRESET_LAYOUT; they must not drift apart."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ml.md").read_text()
+    rows = [line for line in doc.splitlines() if re.match(r"\| \d+ \| `", line)]
+    assert len(rows) == 145
+    for s, row in zip(PRESET_LAYOUT, rows, strict=True):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        element = "" if not s.element else "[" + ", ".join(map(str, s.element)) + "]"
+        norm = "whole number" if s.discrete else f"value / {s.high}"
+        assert cells == [str(s.index), f"`{s.field}`", element, s.label, f"0-{s.high}", norm]
