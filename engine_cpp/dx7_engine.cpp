@@ -469,7 +469,7 @@ void Engine::render(float *out, int n) {
   sounding_.store(count, std::memory_order_relaxed);
 }
 
-DX7_COLD_BEGIN
+// Not a cold function: its loop runs once per block and converts every sample.
 void Engine::render_note(float *out, int total, int keyup_frame, int note, int velocity,
                          float scale, float *ops) {
   flush_events();
@@ -507,7 +507,5 @@ void Engine::render_note(float *out, int total, int keyup_frame, int note, int v
     }
   }
 }
-
-DX7_COLD_END
 
 }  // namespace dx7

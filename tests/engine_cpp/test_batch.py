@@ -89,3 +89,43 @@ def test_bad_voices() -> None:
         render_batch(arr)
     with pytest.raises(ValueError, match="voice 1"):
         render_batch([Patch(), b"\x00" * 10])
+
+
+def test_the_gil_is_released_while_rendering(rom: list[Patch]) -> None:
+    """With thread switching practically off, the main thread can watch the output fill
+    while dx7_batch_render runs only if the call released the GIL (no timing involved:
+    with the GIL held, the main thread first runs after the worker has finished)."""
+    import sys
+    import threading
+
+    from dx7d.engine_cpp import _loader
+    from dx7d.engine_cpp._synth import REFERENCE_SCALE
+
+    lib = _loader.load(None)
+    handle = lib.dx7_batch_new(44100.0, 1)
+    voices = voices_to_sysex(rom * 2)
+    n, total = voices.shape[0], 4 * 44100
+    notes = np.full(n, 60, dtype=np.int32)
+    out = np.zeros((n, total), dtype=np.float32)
+    started, done = threading.Event(), threading.Event()
+
+    def work() -> None:
+        started.set()
+        lib.dx7_batch_render(handle, voices, n, notes, notes, total, total // 2,
+                             REFERENCE_SCALE, 0, out, None, 1)
+        done.set()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1000.0)
+    try:
+        worker = threading.Thread(target=work)
+        worker.start()
+        started.wait()
+        while not done.is_set() and not np.any(out[0]):
+            pass  # the first voice is being written, by C++, right now
+        seen_during_render = not done.is_set()
+        worker.join()
+    finally:
+        sys.setswitchinterval(old)
+        lib.dx7_batch_free(handle)
+    assert seen_during_render
