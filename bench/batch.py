@@ -126,10 +126,12 @@ def main(argv: list[str] | None = None) -> int:
 
     width = max(len(k) for k in figures)
     print(f"\nvoice-seconds rendered per second (higher is better; {lib_note()}):")
-    print(f"  {'':<{width}}  {'per wall-s':>10}  {'per CPU-s':>10}")
+    print(f"  {'':<{width}}  {'per wall-s':>10}  {'per CPU-s':>10}  {'cores got':>9}")
     rate = {k: (voice_s / w, voice_s / c) for k, (w, c) in figures.items()}
     for label, (per_wall, per_cpu) in rate.items():
-        print(f"  {label:<{width}}  {per_wall:10.1f}  {per_cpu:10.1f}")
+        wall, cpu = figures[label]
+        print(f"  {label:<{width}}  {per_wall:10.1f}  {per_cpu:10.1f}  {cpu / wall:9.2f}")
+    print("  (cores got = CPU-s / wall-s of that run: how much of the machine the OS gave it)")
     one = rate["dx7d render_batch, 1 thread"]
     many = rate[f"dx7d render_batch, {threads} threads"]
     print(f"\nscaling (wall): {threads} threads = {many[0] / one[0]:.2f} x the one-thread "

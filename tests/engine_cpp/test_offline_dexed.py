@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ from dx7d.engine_cpp.fidelity import compare, summarize
 from dx7d.voices import Patch
 
 dexed = pytest.importorskip("dexed", reason="dexed-py (the reference) is in the test extra")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _voicesets import random_voices  # noqa: E402
 
 
 def test_rom1a_matches_dexed_py(shared_banks: Path) -> None:
@@ -26,6 +29,23 @@ def test_rom1a_matches_dexed_py(shared_banks: Path) -> None:
         assert a.shape == b.shape
         results.append(compare(a, b, 44100))
         labels.append(mine.name)
+    summary = summarize(results, labels)
+    assert summary.spectral_median_db <= 0.5, summary.worst[:3]
+    assert summary.envelope_median_db <= 0.5, summary.worst[:3]
+
+
+def test_random_voices_match_dexed_py() -> None:
+    """24 random voices (bench/_voicesets.py), notes 36/60/84: medians <= 0.5 dB."""
+    ours, ref = OfflineSynth(), dexed.DexedSynth()
+    results, labels = [], []
+    for voice in random_voices(24):
+        ours.load_patch(voice.vced)
+        ref.load_patch(dexed.Patch.from_sysex(voice.vced + b"\x3f"))
+        for note in (36, 60, 84):
+            a = ours.render(midi_note=note, velocity=100, note_duration=0.6, render_duration=1.0)
+            b = ref.render(midi_note=note, velocity=100, note_duration=0.6, render_duration=1.0)
+            results.append(compare(a, b, 44100))
+            labels.append(f"{voice.label} note {note}")
     summary = summarize(results, labels)
     assert summary.spectral_median_db <= 0.5, summary.worst[:3]
     assert summary.envelope_median_db <= 0.5, summary.worst[:3]
