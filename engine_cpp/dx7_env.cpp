@@ -53,6 +53,7 @@ int32_t hold_frames(int rate, int rate_scaling, uint32_t speed) {
 
 }  // namespace
 
+DX7_COLD_BEGIN
 int Envelope::scaled_level(int level) {
   level = clampi(level, 0, 99);
   return level < 20 ? kLowLevels[level] : 28 + level;
@@ -65,9 +66,11 @@ void Envelope::build(const EgParams &p) {
     Segment &s = seg_[k];
     s.target = target_level(p.level[k], outlevel_);
     s.step = block_step(p.rate[k], p.rate_scaling, speed_);
-    // Equal start and end levels still take time (DX7.md 3.4). The first segment starts
-    // from silence: L1 = 0 counts as equal and waits 1/20 of the time.
-    const bool equal = k == 0 ? p.level[0] == 0 : p.level[k] == p.level[k - 1];
+    // Equal start and end levels still take time (DX7.md 3.4). "Equal" means equal
+    // targets: L 98 -> 99 (the same 6-bit EG level) waits, and so do two levels that
+    // both sit on the floor (measured: bench/reference_laws.py hold). The first
+    // segment starts from silence: L1 = 0 counts as equal and waits 1/20 of the time.
+    const bool equal = k == 0 ? p.level[0] == 0 : s.target == seg_[k - 1].target;
     s.hold = equal ? hold_frames(p.rate[k], p.rate_scaling, speed_) : 0;
     if (k == 0) s.hold /= 20;
   }
@@ -92,6 +95,7 @@ void Envelope::retarget(const EgParams &p) {
 void Envelope::release() {
   if (stage_ < kRelease) enter(kRelease);
 }
+DX7_COLD_END
 
 void Envelope::enter(int stage) {
   stage_ = stage;

@@ -1,7 +1,6 @@
 // dx7_lfo.cpp - LFO speed, waves and delay (DX7.md 3.8).
 #include "dx7_lfo.h"
 
-#include <cmath>
 
 namespace dx7 {
 
@@ -33,8 +32,22 @@ int32_t triangle(uint32_t p) { return static_cast<int32_t>((p < kHalf ? p : 0u -
 int32_t saw_down(uint32_t p) { return static_cast<int32_t>(~(p + kHalf) >> 8); }
 int32_t saw_up(uint32_t p) { return static_cast<int32_t>((p + kHalf) >> 8); }
 int32_t square(uint32_t p) { return p < kHalf ? kLfoOne : 0; }
+// Sine by quarter-wave symmetry and its Taylor series to x^13 (error < 1e-7 on a
+// quarter wave), so the once-a-block LFO needs no libm call.
 int32_t sine(uint32_t p) {
-  const double s = std::sin(kTwoPi * static_cast<double>(p) * (1.0 / 4294967296.0));
+  const uint32_t quarter = p >> 30;                        // 0..3
+  uint32_t within = p & 0x3fffffffu;                       // position in the quarter
+  if (quarter & 1) within = 0x40000000u - within;          // falling quarters mirror
+  const double x = static_cast<double>(within) * (kTwoPi / 4294967296.0);  // 0..pi/2
+  const double x2 = x * x;
+  // 1/13!, -1/11!, 1/9!, -1/7!, 1/5!, -1/3!, 1 (Horner, highest power first).
+  static constexpr double kTerms[7] = {1.0 / 6227020800.0, -1.0 / 39916800.0, 1.0 / 362880.0,
+                                       -1.0 / 5040.0,      1.0 / 120.0,        -1.0 / 6.0,
+                                       1.0};
+  double s = kTerms[0];
+  for (int k = 1; k < 7; k++) s = s * x2 + kTerms[k];
+  s *= x;
+  if (quarter >= 2) s = -s;                                // second half is negative
   return static_cast<int32_t>((0.5 + 0.5 * s) * kLfoOne);
 }
 // Sample and hold: the signed 8-bit state as 1..256 / 256 (measured).

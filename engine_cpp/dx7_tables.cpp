@@ -2,6 +2,7 @@
 #include "dx7_tables.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace dx7 {
 
@@ -26,6 +27,7 @@ void init_mark1_tables(Tables &t) {
 void Tables::init(double fs) {
   sample_rate = fs;
   init_mark1_tables(*this);
+  for (int k = 0; k < 64; k++) pow2_64ths[k] = std::exp2(k / 64.0);
   cycles_per_hz = 16777216.0 / fs;
   // Envelope steps are the DX7's per-sample law applied at 44.1 kHz (DX7.md 4, "EG speed
   // vs sample rate"), so at fs every step is scaled by 44100 / fs.
@@ -46,8 +48,21 @@ int32_t Tables::phase_increment(int32_t logfreq) const {
   // Above 2^21 Hz (reachable only with the pitch EG at +4 octaves on a high ratio) the
   // reference's oscillator stands still (measured, docs/engine.md); keep that.
   if (logfreq >= (21 << 24)) return 0;
-  const double hz = std::exp2(static_cast<double>(logfreq) * (1.0 / 16777216.0));
+  const double hz = pow2(static_cast<double>(logfreq) * (1.0 / 16777216.0));
   return static_cast<int32_t>(hz * cycles_per_hz + 0.5);
+}
+
+double Tables::pow2(double x) const {
+  const double sixty_fourths = std::floor(x * 64.0);
+  const int k = static_cast<int>(sixty_fourths);
+  // The remainder r < 1/64 octave: 2^r = e^(r ln 2) by its series to the 4th power.
+  const double f = (x * 64.0 - sixty_fourths) * (0.69314718055994531 / 64.0);
+  const double series = 1.0 + f * (1.0 + f * (0.5 + f * (1.0 / 6.0 + f * (1.0 / 24.0))));
+  // 2^(k div 64) built directly as a double's exponent field.
+  const uint64_t bits = static_cast<uint64_t>(1023 + (k >> 6)) << 52;
+  double octaves;
+  std::memcpy(&octaves, &bits, sizeof(octaves));
+  return pow2_64ths[k & 63] * series * octaves;
 }
 
 }  // namespace dx7

@@ -19,11 +19,15 @@ struct Tables {
   int32_t pitch_eg_unit;    // Q24 octaves per block for one pitch-EG rate-table unit
   double lfo_phase_per_hz;  // LFO phase (2^32 = one cycle) per block for 1 Hz
   double lfo_delay_unit;    // LFO delay counter per block for one delay-law unit
+  double pow2_64ths[64];    // 2^(k/64), k = 0..63: the table part of pow2()
 
   // fs in Hz (8000..192000).
   void init(double fs);
   // Pitch (Q24 log2 Hz) -> phase increment per frame (Q24 cycles).
   int32_t phase_increment(int32_t logfreq) const;
+  // 2^x for -1000 < x < 1000, relative error < 1e-11, without libm (a 64th-of-an-octave
+  // table times a short series): the per-block pitch and AM laws call it 6+ times a block.
+  double pow2(double x) const;
 };
 
 }  // namespace dx7

@@ -2,7 +2,6 @@
 // a time, and the compiled route run over the block's frames.
 #include "dx7_voice.h"
 
-#include <cmath>
 #include <cstring>
 
 namespace dx7 {
@@ -20,10 +19,12 @@ int32_t attenuation(int32_t level) { return clampi(kEnvMax - (level >> 14), 0, k
 // Amplitude modulation (measured on the reference, docs/engine.md "AM"): an operator with
 // AMS > 0 loses level * e^(0.07 s / 2^18 + 12.2) / 2^24 of its level (Q24 doublings),
 // s = AM amount (Q24 0..1) * sensitivity (Q24). Even s = 0 costs ~1.2 % of the level.
-int32_t modulated_level(int32_t level, int32_t amount, uint32_t ams) {
+int32_t modulated_level(const Tables &t, int32_t level, int32_t amount, uint32_t ams) {
   if (ams == 0) return level;
+  constexpr double kLog2e = 1.4426950408889634;
   const double s = static_cast<double>((static_cast<int64_t>(amount) * ams) >> 24);
-  const double loss = static_cast<double>(level) * std::exp(0.07 * s / 262144.0 + 12.2) / kUnity;
+  const double e = t.pow2((0.07 * s / 262144.0 + 12.2) * kLog2e);  // e^(...)
+  const double loss = static_cast<double>(level) * e / kUnity;
   return loss >= level ? 0 : level - static_cast<int32_t>(loss);
 }
 
@@ -137,19 +138,30 @@ void Voice::begin_block(const VoiceContext &ctx) {
     OpRun &r = runs_[op];
     r.phase0 = phase_[op];
     r.freq = t.phase_increment(o.fixed ? o.pitch + c.pitch_base : key + o.pitch);
-    const int32_t level = modulated_level(env_[op].advance(), amount, o.ams);
+    const int32_t level = modulated_level(t, env_[op].advance(), amount, o.ams);
     const int32_t target = (c.op_mask >> op) & 1 ? attenuation(level) : kEnvMax;
     r.g1 = gain_[op];
-    // Ramp towards the target, whole units a frame rounded down; a full block ends on
-    // the target itself, so the rounding never accumulates (this matches the
-    // reference's zipper-free ramps, measured by the spectral distance). The block
-    // after a mid-block key-off rounds away from zero so that a slow release starts
-    // moving on its frame.
+    // Ramp towards the target, whole units a frame rounded towards zero so that it
+    // never overshoots; a full block ends on the target itself, so the rounding never
+    // accumulates (measured: rounding down overshoots rising gains by up to 0.37 dB
+    // against the reference). The block after a mid-block key-off rounds away from
+    // zero so that a slow release starts moving on its frame.
     const int32_t diff = target - r.g1;
-    r.dg = diff >> kLgBlock;
+    r.dg = diff / kBlock;
     if (cut_ && r.dg == 0 && diff != 0) r.dg = diff > 0 ? 1 : -1;
     gain_end_[op] = target;
     silent_[op] = r.g1 >= kLevelThresh && target >= kLevelThresh;
+  }
+  // In the multi-operator loops of algorithms 4 and 6 only the first operator ramps;
+  // the ones after it hold the block's target gain for the whole block (measured:
+  // dexed-py's OP5 and OP4 of algorithm 4 sound at full gain from the first frame).
+  for (int k = 0; k < route_.count; k++) {
+    const KernelStep &st = route_.step[k];
+    if (st.kind != StepKind::kLoop) continue;
+    for (int j = st.op + 1; j < st.op + st.count; j++) {
+      runs_[j].g1 = gain_end_[j];
+      runs_[j].dg = 0;
+    }
   }
   begun_ = true;
   cut_ = false;
