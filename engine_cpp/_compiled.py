@@ -66,6 +66,20 @@ def _compiler_identity(cxx: str) -> str:
     return done.stdout.splitlines()[0] if done.stdout else cxx + " " + machine.stdout.strip()
 
 
+def _cpu_identity() -> str:
+    """The CPU's feature line: -march=native code must not load on another CPU (a cache
+    directory shared between machines)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        import platform
+
+        return platform.machine() + " " + platform.processor()
+    keep = [ln for ln in text.splitlines()
+            if ln.split(":")[0].strip() in ("model name", "flags", "Features", "CPU part")]
+    return "\n".join(dict.fromkeys(keep))
+
+
 def _native_ok(cxx: str, workdir: Path) -> bool:
     """Whether `cxx` accepts -march=native here (aarch64 g++ under qemu may not)."""
     probe = workdir / "probe.cpp"
@@ -77,7 +91,7 @@ def _native_ok(cxx: str, workdir: Path) -> bool:
 
 def _key(source_dir: Path, identity: str, flags: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
-    for part in (identity, " ".join(flags), " ".join(sorted(_abi.ABI_NAMES)),
+    for part in (identity, _cpu_identity(), " ".join(flags), " ".join(sorted(_abi.ABI_NAMES)),
                  " ".join(f"{lib.link}" for lib in _abi.LIBRARIES)):
         digest.update(part.encode() + b"\0")
     for path in sorted(source_dir.glob("dx7_*")):
