@@ -151,10 +151,18 @@ done_step "setup"
 
 # -- 3. one note, byte for byte ---------------------------------------------------------
 RENDER_ARGS=(daemon/factory.syx:1 --note 60 --velocity 100 --hold 1.0 --length 2.0)
-step "5. dx7d render (arm64, first run: compiles the engine)"
+step "5. first engine start on arm64 (engine.loader auto: g++ builds it into ~/.cache/dx7d)"
+as_pi 'cd dx7d && .venv/bin/python -c "
+from dx7d.engine_cpp import Synth, _compiled
+s = Synth()
+print(\"loader:\", s.loader_summary)
+print(\"cache:\", sorted(p.name for p in _compiled.cache_dir().iterdir()))"' \
+    || fail "the engine does not build on arm64"
+done_step "first engine start (the g++ build)"
+step "5b. dx7d render (arm64)"
 as_pi "cd dx7d && .venv/bin/dx7d render ${RENDER_ARGS[*]} -o /tmp/arm64.wav" \
     || fail "dx7d render on arm64"
-done_step "render (with the engine compile)"
+done_step "render"
 step "6. dx7d render again (arm64, the compiled engine comes from the cache)"
 as_pi "cd dx7d && .venv/bin/dx7d render ${RENDER_ARGS[*]} -o /tmp/arm64-2.wav" \
     || fail "second dx7d render on arm64"
