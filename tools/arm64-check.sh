@@ -183,9 +183,13 @@ done_step "byte-for-byte compare"
 
 # -- 4. the daemon ----------------------------------------------------------------------
 step "8. dx7d run (null audio) until ready, then SIGTERM"
-cat > "$ROOT/home/pi/dx7d-null.yaml" <<'EOF'
+# The root shares this host's network: a free loopback port, not the default 7970.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$ROOT/home/pi/dx7d-null.yaml" <<EOF
 audio:
   backend: "null"
+control:
+  listen: "127.0.0.1:$port"
 zeroconf:
   enabled: false
 log:
