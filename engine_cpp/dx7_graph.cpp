@@ -165,7 +165,7 @@ void begin_block(const Tables &t, std::vector<GraphOp> &g, int32_t key) {
     o.run.freq = t.phase_increment(o.fixed ? o.pitch : key + o.pitch);
     const int32_t target = to_attenuation(o.env.advance());
     o.run.g1 = o.gain;
-    o.run.dg = (target - o.gain) >> kLgBlock;
+    o.run.dg = (target - o.gain) / kBlock;  // towards zero: never overshoots (as the voice)
     o.gain_end = target;
     o.silent = o.gain >= kLevelThresh && target >= kLevelThresh;
   }
