@@ -250,20 +250,6 @@ class Operator(_View):
                 f"{self.envelope!r})")
 
 
-class _Operators(tuple[Operator, ...]):
-    """patch.op: the six operators by index 0-5; a negative index is refused (no OP6 alias)."""
-
-    __slots__ = ()
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return tuple(self)[index]
-        i = _operator.index(index)
-        if not 0 <= i < 6:
-            raise IndexError(f"operator index must be 0-5 (OP1-OP6), got {i}")
-        return tuple.__getitem__(self, i)
-
-
 class Patch:
     """A DX7 voice: the 155 VCED parameters, named, plus the operator on/off mask.
 
@@ -481,6 +467,20 @@ class Patch:
 
     def __repr__(self) -> str:
         return f"Patch(name={self.name.rstrip()!r}, algorithm={self.algorithm})"
+
+
+class _Operators(tuple[Operator, ...]):
+    """patch.op: the six operators by index 0-5; a negative index is refused (no OP6 alias)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        i = _operator.index(index)
+        if not 0 <= i < 6:
+            raise IndexError(f"operator index must be 0-5 (OP1-OP6), got {i}")
+        return tuple.__getitem__(self, i)
 
 
 INIT_VOICE: Final = Patch().readonly()
