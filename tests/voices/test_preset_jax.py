@@ -65,3 +65,31 @@ def test_tree_map_keeps_a_preset() -> None:
     doubled = jax.tree.map(lambda x: x * 0 + 1, Preset())
     assert isinstance(doubled, Preset)
     assert float(doubled.algorithm) == 1.0
+
+
+@pytest.mark.parametrize("jax_first", [False, True])
+def test_registration_whatever_the_import_order(jax_first: bool) -> None:
+    """dx7d never imports jax itself; Preset is a PyTree once the program imports it."""
+    import subprocess
+    import sys
+
+    lines = ["import sys", "from dx7d.voices import Preset",
+             "assert 'jax' not in sys.modules, 'dx7d imported jax'", "import jax"]
+    if jax_first:
+        lines = ["import jax", "from dx7d.voices import Preset"]
+    lines.append("print(len(jax.tree.leaves(Preset())))")
+    done = subprocess.run([sys.executable, "-c", "\n".join(lines)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "28"
+
+
+def test_dx7d_engine_cpp_does_not_import_jax() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, dx7d.engine_cpp, dx7d.voices; print('jax' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
