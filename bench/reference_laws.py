@@ -20,6 +20,7 @@ __all__ = [
     "delay_probe",
     "fade_curve",
     "hold_blocks",
+    "hold_frames_estimate",
     "measure_am",
     "measure_lfo_wave",
     "pitch_trace",
@@ -146,12 +147,24 @@ def fade_curve(x: np.ndarray) -> np.ndarray:
     return np.asarray(s / (0.2588 * 2**24 * 255 / 256))
 
 
+def hold_frames_estimate(b44: int, b48: int) -> tuple[int, int]:
+    """44.1 kHz hold frames T consistent with both measurements: (lowest, highest).
+
+    A hold of T frames shows as ceil(T / 64) - 2 blocks at 44.1 kHz, and as
+    ceil(floor(T * 44100 / 48000) / 64) - 2 blocks at 48 kHz (the engine's law)."""
+    speed = round(44100 / 48000 * 2**24)
+    fits = [t for t in range((b44 + 1) * 64 + 1, (b44 + 2) * 64 + 1)
+            if -(-((t * speed) >> 24) // 64) - 2 == b48]
+    return (fits[0], fits[-1]) if fits else (0, 0)
+
+
 def _print_holds() -> None:
-    print("equal-level hold (L1 = L2 = 99), blocks beyond R2 = 99 at 44.1 kHz -> frames")
-    print("(midpoint of the 64-frame bucket), and the same at 48 kHz:")
+    print("equal-level hold (L1 = L2 = 99): blocks beyond R2 = 99 at 44.1 and 48 kHz, and")
+    print("the 44.1 kHz frames both allow (engine_cpp/dx7_env.cpp takes the middle):")
     for r in [*range(0, 77), 80, 90, 98]:
         b44, b48 = hold_blocks(44100, r), hold_blocks(48000, r)
-        print(f"  R {r:2d}: {b44:6d} blocks = {(b44 + 1.5) * 64:9.0f} frames;  48 kHz {b48:6d}")
+        lo, hi = hold_frames_estimate(b44, b48)
+        print(f"  R {r:2d}: {b44:6d} / {b48:6d} blocks -> {lo:7d} .. {hi:7d} frames")
 
 
 def _print_compare() -> None:

@@ -12,16 +12,17 @@ constexpr uint8_t kLowLevels[20] = {0,  5,  9,  13, 17, 20, 23, 25, 27, 29,
 // Frames at 44.1 kHz that a segment whose start and end levels are equal waits before
 // the next one, for effective rates 0..76 (from 77 up: 20 * (99 - R)). The values at
 // R = 0, 10, ..., 70 and 76 are DX7.md 3.4's (measured on a TX816 for Dexed); the others
-// were measured on the reference to +-32 frames (bench/reference_laws.py hold).
+// were measured on the reference at 44.1 and 48 kHz, each to within 64 frames and set to
+// the middle of what both rates allow (bench/reference_laws.py hold).
 constexpr int32_t kHoldFrames[77] = {
-    1764000, 1764000, 1411168, 1411168, 1190688, 1014304, 992224, 882016, 705568, 705568,
-    584325,  507168,  502752,  440992,  418976,  352800,  308704, 286624, 253600, 220512,
-    220500,  176416,  145504,  145504,  125664,  110240,  110240, 88224,  88224,  74976,
-    61740,   61728,   55136,   48480,   44128,   37472,   31328,  30880,  27552,  27552,
-    22050,   18528,   17632,   15456,   14112,   13216,   11040,  9248,   9248,   7712,
-    6615,    6624,    5536,    5536,    4384,    4000,    4000,   3424,   2848,   2720,
-    2249,    1952,    1888,    1824,    1440,    1376,    1248,   1120,   928,    864,
-    837,     736,     544,     544,     544,     416,     441};
+    1764000, 1764015, 1411185, 1411185, 1190709, 1014295,  992246,  882009,  705593,  705593,
+     584325,  507165,  502760,  440989,  418975,  352798,  308703,  286622,  253600,  220512,
+     220500,  176416,  145528,  145528,  125682,  110240,  110240,   88224,   88224,   74982,
+      61740,   61740,   55136,   48498,   44128,   37491,   31322,   30886,   27552,   27552,
+      22050,   18513,   17645,   15445,   14111,   13210,   11040,    9241,    9241,    7707,
+       6615,    6605,    5536,    5536,    4403,    3970,    3970,    3435,    2869,    2703,
+       2249,    1968,    1901,    1802,    1436,    1369,    1235,    1134,     933,     835,
+        837,     736,     567,     567,     535,     434,     441};
 
 constexpr int32_t kAttackFloor = 1716 << 16;  // a rise starting lower jumps here (3.4)
 
@@ -104,6 +105,12 @@ void Envelope::enter(int stage) {
   // A hold only applies when the level really is at the segment's level already (a
   // release from mid-attack moves normally); the block that enters it is its first.
   const bool there = level_ == s.target || (stage == 0 && level_ == 0);
+  if (there && s.hold > 0 && s.hold <= kBlock) {
+    // A hold shorter than a block is over at once: the next segment moves in this
+    // same block, one block sooner than with no hold at all (measured, R 96..98).
+    enter(stage_ == kRelease ? kDone : stage_ + 1);
+    return;
+  }
   hold_left_ = there ? s.hold - kBlock : 0;
   rising_ = level_ < s.target;
 }

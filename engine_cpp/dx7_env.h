@@ -48,7 +48,7 @@ class Envelope {
 
   Segment seg_[4] = {};
   uint32_t speed_ = 1u << 24;
-  int outlevel_ = 0;  // kept for voice edits (microsteps)
+  int outlevel_ = 0;  // output level of the last build(), microsteps
   int stage_ = kDone;
   int32_t level_ = 0;
   int32_t hold_left_ = 0;

@@ -53,6 +53,7 @@ void Voice::start(const uint8_t *patch, int note, int velocity, const Tables &t,
   pos_ = kBlock;
   started_ = true;
   begun_ = false;
+  cut_ = false;
 }
 
 void Voice::update(const uint8_t *patch) {
@@ -105,9 +106,9 @@ int32_t Voice::block_pitch(const VoiceContext &ctx) {
   const int64_t centred = ctx.lfo_value - kUnity / 2;
   const int64_t lfo = ((centred * setup_.pmd * setup_.pms) >> 15) * ctx.lfo_delay >> 24;
   const int64_t cc = (centred * 2 * ctx.controls->pitch_mod * setup_.pms) >> 15;
-  const int64_t size = (lfo < 0 ? -lfo : lfo) > (cc < 0 ? -cc : cc) ? lfo : cc;
-  const int64_t vibrato = centred < 0 ? -(size < 0 ? -size : size) : (size < 0 ? -size : size);
-  return penv_.advance() + static_cast<int32_t>(vibrato);
+  const int64_t lfo_size = lfo < 0 ? -lfo : lfo, cc_size = cc < 0 ? -cc : cc;
+  const int64_t size = lfo_size > cc_size ? lfo_size : cc_size;
+  return penv_.advance() + static_cast<int32_t>(centred < 0 ? -size : size);
 }
 
 // Amplitude modulation amount this block, Q24 0..1: the LFO's (AMD * (1 - lfo) * fade)
@@ -126,10 +127,9 @@ void Voice::begin_block(const VoiceContext &ctx) {
   const Tables &t = *ctx.tables;
   const Controls &c = *ctx.controls;
   const int32_t shared = block_pitch(ctx);
-  if (glide_ != 0) {  // portamento: towards the key, one step a block
-    const int32_t step = glide_ > 0 ? -glide_step_ : glide_step_;
-    glide_ = (glide_ > 0) == (glide_ + step > 0) && glide_ + step != 0 ? glide_ + step : 0;
-  }
+  // Portamento: the offset from the key shrinks by one step a block, down to 0.
+  if (glide_ > 0) glide_ = glide_ > glide_step_ ? glide_ - glide_step_ : 0;
+  if (glide_ < 0) glide_ = -glide_ > glide_step_ ? glide_ + glide_step_ : 0;
   const int32_t glide = gliss_ ? glide_ / kSemitone * kSemitone : glide_;
   const int32_t key = key_pitch(note_) + glide + shared + c.pitch_base;
   const int32_t amount = am_amount(ctx);
