@@ -480,6 +480,7 @@ void Engine::render_note(float *out, int total, int keyup_frame, int note, int v
   const int played = clampi(note + edit_[144] - 24, 0, 127);
   Voice &v = ref_voice_;
   v = Voice();
+  v.set_normal_feedback(normalize_fb_);
   v.start(edit_, played, velocity, tables_, true);
   Controls c;
   c.op_mask = controls_.op_mask;

@@ -4,14 +4,14 @@
 namespace dx7 {
 
 DX7_COLD_BEGIN
-Route compile_route(int algorithm, int feedback) {
+Route compile_route(int algorithm, int feedback, bool normal_feedback) {
   algorithm &= 31;
   const uint8_t *bytes = kAlgorithms[algorithm];
   Route r{};
   // Feedback scales the two-sample average by 2^(FB - 8): shift 8 - FB (DX7.md 3.12).
   // The reference's Mark I engine makes it 4x weaker (shift + 2) on algorithm 32 and on
   // the loops of algorithms 4 and 6 (DX7.md 3.12, 3.13).
-  const bool weak = algorithm == 31 || algorithm == 3 || algorithm == 5;
+  const bool weak = !normal_feedback && (algorithm == 31 || algorithm == 3 || algorithm == 5);
   const int shift = 8 - feedback + (weak ? 2 : 0);
   for (int op = 0; op < kOps; op++) {
     const uint8_t b = bytes[op];

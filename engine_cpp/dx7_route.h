@@ -29,6 +29,7 @@ struct Route {
 };
 
 // algorithm 0..31, feedback 0..7 -> the steps, in evaluation order (OP6 first).
-Route compile_route(int algorithm, int feedback);
+// normal_feedback: algorithms 4, 6 and 32 get the others' feedback scale (no shift + 2).
+Route compile_route(int algorithm, int feedback, bool normal_feedback = false);
 
 }  // namespace dx7

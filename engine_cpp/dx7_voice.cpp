@@ -38,7 +38,7 @@ void Voice::start(const uint8_t *patch, int note, int velocity, const Tables &t,
   velocity_ = velocity;
   eg_speed_ = t.eg_speed;
   setup_ = setup_voice(patch_, note_, velocity_);
-  route_ = compile_route(setup_.algorithm, setup_.feedback);
+  route_ = compile_route(setup_.algorithm, setup_.feedback, normal_fb_);
   for (int op = 0; op < kOps; op++) env_[op].start(setup_.op[op].eg, eg_speed_);
   penv_.start(setup_.pitch_rate, setup_.pitch_level, t.pitch_eg_unit);
   if (reset_phase) {  // oscillator key sync (DX7.md 3.14)
@@ -59,7 +59,7 @@ void Voice::start(const uint8_t *patch, int note, int velocity, const Tables &t,
 void Voice::update(const uint8_t *patch) {
   std::memcpy(patch_, patch, kVoiceBytes);
   setup_ = setup_voice(patch_, note_, velocity_);
-  route_ = compile_route(setup_.algorithm, setup_.feedback);
+  route_ = compile_route(setup_.algorithm, setup_.feedback, normal_fb_);
   for (int op = 0; op < kOps; op++) env_[op].retarget(setup_.op[op].eg);
   penv_.retarget(setup_.pitch_rate, setup_.pitch_level);
 }

@@ -42,6 +42,9 @@ class Voice {
   int32_t current_pitch() const { return key_pitch(note_) + glide_; }  // Q24 log2 Hz
   void retune(int note);  // legato pitch change (mono), envelopes keep running
   static int32_t note_logfreq(int note) { return key_pitch(note); }
+  // true: algorithms 4, 6 and 32 get the feedback scale of the others (DX7.md 3.12);
+  // false (default): the reference's 4x weaker feedback there. Set before start().
+  void set_normal_feedback(bool on) { normal_fb_ = on; }
 
  private:
   void begin_block(const VoiceContext &ctx);
@@ -69,6 +72,7 @@ class Voice {
   bool started_ = false;
   bool begun_ = false;  // at least one control block ran
   bool cut_ = false;    // the last block ended early at a key-off
+  bool normal_fb_ = false;  // see set_normal_feedback
   int32_t bus_[3][kBlock] = {};
   int32_t cap_[kOps][kBlock] = {};
 };
