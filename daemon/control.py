@@ -7,6 +7,8 @@
     PUT  /voice           replace the edit buffer (it sounds at once)
     POST /program/{1-32}  select a voice of the current bank
     POST /panic           all sound off, all notes off
+    POST /generate        generate a listened-to cartridge (JSON body: style, seed,
+                          temperature; all optional) and store it like PUT /cartridge
 
 Loopback by default. A token (``control.token``) is required as ``Authorization:
 Bearer <token>`` whenever one is configured (and the configuration refuses a
@@ -301,7 +303,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(HTTPStatus.OK, result)
 
     def do_POST(self) -> None:
-        if not self._authorized() or not self._skip_body():
+        if not self._authorized():
+            return
+        if self.path == "/generate":
+            self._generate()
+            return
+        if not self._skip_body():
             return
         dispatcher = self.server.dispatcher
         match = _PROGRAM.match(self.path)
@@ -318,6 +325,43 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.OK, {"panic": True})
         else:
             self._error(HTTPStatus.NOT_FOUND, f"no such resource {self.path!r}")
+
+    def _generate(self) -> None:
+        """POST /generate: dx7d.generator.service does the work in this request thread
+        (not the dispatcher's); only the store goes through the dispatcher."""
+        service = self.server.generator
+        empty = self.headers.get("Content-Length") in (None, "0") and \
+            "Transfer-Encoding" not in self.headers
+        body = b"" if empty else self._body()
+        if body is None:
+            return
+        if service is None:
+            self._error(HTTPStatus.NOT_FOUND, "no generator in this daemon")
+            return
+        from dx7d.generator.service import GenerationBusy, parse_request
+
+        try:
+            cart, seed = service.generate(parse_request(body))
+        except GenerationBusy as exc:
+            self._error(HTTPStatus.SERVICE_UNAVAILABLE, str(exc))
+            return
+        except (ValueError, RuntimeError) as exc:  # bad request, unknown style, bad model
+            self._error(HTTPStatus.BAD_REQUEST, str(exc))
+            return
+        dispatcher = self.server.dispatcher
+        bank = cart.bank
+
+        def apply() -> None:
+            dispatcher.store_bank(bank)
+            dispatcher.stats.sysex_accepted += 1
+
+        try:
+            self._dispatch(apply)
+        except SysexError as exc:  # memory protect
+            self._error(HTTPStatus.CONFLICT, str(exc))
+            return
+        self._json(HTTPStatus.OK, {"stored": [p.name for p in bank],
+                                   **service.describe(cart, seed)})
 
     def handle_one_request(self) -> None:
         self._reader.deadline = time.monotonic() + REQUEST_TIMEOUT_S
@@ -345,6 +389,7 @@ class _Server(ThreadingHTTPServer):
         self.dispatcher = dispatcher
         self.token = token
         self.status = status
+        self.generator: Any = None  # dx7d.generator.service.GenerationService, if any
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -387,6 +432,16 @@ class ControlServer:
     @token.setter
     def token(self, value: str | None) -> None:
         self._server.token = value
+
+    @property
+    def generator(self) -> Any:
+        """What POST /generate calls (dx7d.generator.service.GenerationService; None: the
+        route answers 404)."""
+        return self._server.generator
+
+    @generator.setter
+    def generator(self, value: Any) -> None:
+        self._server.generator = value
 
     def start(self) -> None:
         self._thread.start()

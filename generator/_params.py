@@ -6,7 +6,8 @@ VCED bytes (``VOICE_PARAMS``: every parameter but the name and the operator on/o
 mask), as a uint8 row.
 
 * Parameters whose range is 0-99 (rates, levels, depths, fine frequency, LFO) are
-  *ordinal*: one discretised-logistic head each (a mean and a scale over the 100 steps).
+  *ordinal*: a mixture of ``ORD_COMPONENTS`` discretised logistics over the 100 steps
+  (many are two-humped: an output level is 0 or near 99), decoded as its mode.
 * Every other parameter (algorithm, feedback, waves, curves, modes, sync, coarse,
   detune, sensitivities, transpose) is *categorical*: a softmax over its values.
 """
@@ -14,11 +15,10 @@ mask), as a uint8 row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-
 from dx7d.voices import INIT_VOICE, PARAMETERS, get_mod_matrix
 from dx7d.voices._spec import OPERATOR_BLOCK, op_base
 
@@ -27,6 +27,9 @@ __all__ = [
     "CAT_OFFSETS",
     "CAT_SIZES",
     "INPUT_SIZE",
+    "LOG_SCALE0",
+    "NORD",
+    "ORD_COMPONENTS",
     "ORD_INDEX",
     "ORD_MAX",
     "OUTPUT_SIZE",
@@ -37,10 +40,14 @@ __all__ = [
     "decode_outputs",
     "encode_inputs",
     "heads",
+    "ordinal_mode",
+    "ordinal_parts",
 ]
 
 VOICE_PARAMS: Final = 145  # VCED bytes 0-144: everything but the name
 ORD_MAX: Final = 99  # the top of every ordinal parameter
+ORD_COMPONENTS: Final = 3  # logistics per ordinal parameter
+LOG_SCALE0: Final = float(np.log(5.0))  # a logistic's scale starts at 5 steps
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,10 @@ CAT_SIZES: Final = np.array([HEADS[i].values for i in CAT_INDEX], dtype=np.int64
 CAT_OFFSETS: Final = np.concatenate([[0], np.cumsum(CAT_SIZES)]).astype(np.int64)
 CAT_WIDTH: Final = int(CAT_OFFSETS[-1])  # one-hot width of every categorical parameter
 INPUT_SIZE: Final = CAT_WIDTH + len(ORD_INDEX)
-# decoder outputs: every categorical's logits, then (mean, log scale) per ordinal
-OUTPUT_SIZE: Final = CAT_WIDTH + 2 * len(ORD_INDEX)
+NORD: Final = len(ORD_INDEX)
+# decoder outputs: every categorical's logits, then per ordinal and component the
+# mixture logits, the means and the log scales (three blocks of NORD * ORD_COMPONENTS)
+OUTPUT_SIZE: Final = CAT_WIDTH + 3 * NORD * ORD_COMPONENTS
 
 
 def encode_inputs(voices: npt.ArrayLike) -> npt.NDArray[np.float32]:
@@ -84,22 +93,42 @@ def encode_inputs(voices: npt.ArrayLike) -> npt.NDArray[np.float32]:
     return x
 
 
-def ordinal_mean(raw: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
-    """The decoder's raw mean output -> the mean in parameter steps (0-99 is -1..+1)."""
-    return (raw + 1.0) * (ORD_MAX / 2.0)
+def ordinal_parts(xp: Any, out: Any) -> tuple[Any, Any, Any]:
+    """(mixture logits, means in steps, log scales), each (N, NORD, ORD_COMPONENTS), from
+    decoder outputs; ``xp`` is numpy or jax.numpy (training and inference share it)."""
+    block = NORD * ORD_COMPONENTS
+    shape = (-1, NORD, ORD_COMPONENTS)
+    logits = out[:, CAT_WIDTH:CAT_WIDTH + block].reshape(shape)
+    mean = (out[:, CAT_WIDTH + block:CAT_WIDTH + 2 * block].reshape(shape) + 1.0) * (
+        ORD_MAX / 2.0)  # raw -1..+1 is 0-99
+    log_s = xp.clip(out[:, CAT_WIDTH + 2 * block:].reshape(shape) + LOG_SCALE0, -2.0, 5.0)
+    return logits, mean, log_s
+
+
+_EDGES: Final = np.concatenate([[-1e9], np.arange(ORD_MAX) + 0.5, [1e9]])  # step edges
+
+
+def ordinal_mode(out: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
+    """(N, NORD) the most likely step of each ordinal mixture."""
+    logits, mean, log_s = ordinal_parts(np, np.asarray(out, dtype=np.float64))
+    w = np.exp(logits - logits.max(axis=2, keepdims=True))
+    w /= w.sum(axis=2, keepdims=True)
+    z = (_EDGES[None, None, None, :] - mean[..., None]) / np.exp(log_s)[..., None]
+    cdf = 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))  # (N, NORD, K, 101)
+    pmf = (w[..., None] * np.diff(cdf, axis=3)).sum(axis=2)  # (N, NORD, 100)
+    return np.argmax(pmf, axis=2)
 
 
 def decode_outputs(out: npt.NDArray[np.floating]) -> npt.NDArray[np.uint8]:
     """(N, OUTPUT_SIZE) decoder outputs -> (N, 145) uint8 voices, each head's mode.
 
-    Categorical: the argmax; ordinal: the step nearest the logistic's mean (its mode).
+    Categorical: the argmax; ordinal: the mixture's most likely step.
     """
     out = np.asarray(out).reshape(-1, OUTPUT_SIZE)
     v = np.zeros((out.shape[0], VOICE_PARAMS), dtype=np.uint8)
     for k, number in enumerate(CAT_INDEX):
         v[:, number] = np.argmax(out[:, CAT_OFFSETS[k]:CAT_OFFSETS[k + 1]], axis=1)
-    mean = ordinal_mean(out[:, CAT_WIDTH:CAT_WIDTH + len(ORD_INDEX)])
-    v[:, ORD_INDEX] = np.clip(np.rint(mean), 0, ORD_MAX).astype(np.uint8)
+    v[:, ORD_INDEX] = ordinal_mode(out).astype(np.uint8)
     return v
 
 

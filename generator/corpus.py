@@ -18,7 +18,6 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-
 from dx7d.voices import INIT_VOICE, Bank, SysexError
 
 from ._params import VOICE_PARAMS, audible_operators, canonical

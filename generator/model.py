@@ -40,7 +40,8 @@ class ModelError(ValueError):
 
 def silu(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """x * sigmoid(x), the hidden layers' activation (same formula as training)."""
-    return x / (1.0 + np.exp(-x))
+    out: npt.NDArray[np.float32] = (x / (1.0 + np.exp(-x))).astype(np.float32, copy=False)
+    return out
 
 
 def _mlp(w: Weights, prefix: str, x: npt.NDArray[np.float32], layers: int

@@ -12,6 +12,7 @@ the steps so the decoder learns to use the latent before it is squeezed.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -25,10 +26,13 @@ from ._params import (
     CAT_OFFSETS,
     CAT_SIZES,
     INPUT_SIZE,
+    NORD,
+    ORD_COMPONENTS,
     ORD_INDEX,
     ORD_MAX,
     OUTPUT_SIZE,
     encode_inputs,
+    ordinal_parts,
 )
 from .corpus import CATEGORIES, Corpus
 from .model import ANY_STYLE, STYLES, Model
@@ -38,8 +42,6 @@ __all__ = ["TrainConfig", "TrainResult", "init_weights", "loss_terms", "train"]
 
 STYLE_DROP = 0.5  # chance a voice's category is replaced by "any" while training
 _CAT_WIDTH = int(CAT_OFFSETS[-1])
-_NORD = len(ORD_INDEX)
-_LOG_SCALE0 = math.log(5.0)  # initial logistic scale: 5 steps
 
 
 @dataclass
@@ -79,15 +81,19 @@ def init_weights(rng: np.random.Generator, latent: int, hidden: tuple[int, ...]
 
     w: dict[str, npt.NDArray[np.float32]] = {}
     sizes = [INPUT_SIZE + len(STYLES), *hidden]
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         w[f"enc_w{i}"], w[f"enc_b{i}"] = dense(a, b), np.zeros(b, np.float32)
     w["enc_wmu"], w["enc_bmu"] = dense(hidden[-1], latent) * 0.1, np.zeros(latent, np.float32)
     w["enc_wlv"], w["enc_blv"] = dense(hidden[-1], latent) * 0.1, np.zeros(latent, np.float32)
     sizes = [latent + len(STYLES), *hidden[::-1]]
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:], strict=False)):
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         w[f"dec_w{i}"], w[f"dec_b{i}"] = dense(a, b), np.zeros(b, np.float32)
     w["dec_wout"], w["dec_bout"] = dense(hidden[0], OUTPUT_SIZE), np.zeros(OUTPUT_SIZE,
                                                                            np.float32)
+    # the mixture's means start spread over the range (else the components stay alike)
+    block = NORD * ORD_COMPONENTS
+    start = np.linspace(-0.8, 0.8, ORD_COMPONENTS, dtype=np.float32)
+    w["dec_bout"][_CAT_WIDTH + block:_CAT_WIDTH + 2 * block] = np.tile(start, NORD)
     return w
 
 
@@ -111,9 +117,8 @@ def loss_terms(jnp: Any, jax: Any, out: Any, voices: Any) -> tuple[Any, Any]:
     log_p = jax.nn.log_softmax(logits, axis=-1)
     cat_nll = -jnp.take_along_axis(log_p, target[:, :, None], axis=-1)[..., 0].sum(axis=1)
 
-    x = voices[:, ORD_INDEX].astype(jnp.float32)
-    mu = (out[:, _CAT_WIDTH:_CAT_WIDTH + _NORD] + 1.0) * (ORD_MAX / 2.0)
-    log_s = jnp.clip(out[:, _CAT_WIDTH + _NORD:] + _LOG_SCALE0, -2.0, 5.0)
+    x = voices[:, ORD_INDEX].astype(jnp.float32)[:, :, None]  # (N, NORD, 1)
+    logits_w, mu, log_s = ordinal_parts(jnp, out)  # (N, NORD, K)
     s = jnp.exp(log_s)
     upper = (x + 0.5 - mu) / s
     lower = (x - 0.5 - mu) / s
@@ -123,7 +128,9 @@ def loss_terms(jnp: Any, jax: Any, out: Any, voices: Any) -> tuple[Any, Any]:
     middle = jnp.where(mass > 1e-5, jnp.log(jnp.maximum(mass, 1e-12)), log_pdf)
     log_p_ord = jnp.where(x <= 0, jax.nn.log_sigmoid(upper),
                           jnp.where(x >= ORD_MAX, jax.nn.log_sigmoid(-lower), middle))
-    return cat_nll, -log_p_ord.sum(axis=1)
+    log_w = jax.nn.log_softmax(logits_w, axis=2)
+    mixture = jax.scipy.special.logsumexp(log_w + log_p_ord, axis=2)
+    return cat_nll, -mixture.sum(axis=1)
 
 
 def _mlp(jnp: Any, jax: Any, w: Any, prefix: str, x: Any, layers: int) -> Any:
