@@ -199,7 +199,8 @@ def test_the_daemon_survives_garbage_and_plays_on(daemon: Headless) -> None:
             assert reply == b"" or reply.startswith(b"HTTP/1."), reply[:80]
     stalled = socket.create_connection(("127.0.0.1", port), timeout=15)
     try:  # a partial request, then nothing: the daemon drops it (CLIENT_TIMEOUT_S, 5 s)
-        stalled.sendall(b"PUT /cartridge HTTP/1.1\r\nContent-Length: 4104\r\n\r\n\xf0\x43\x00")
+        stalled.sendall(b"PUT /cartridge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4104"
+                        b"\r\n\r\n\xf0\x43\x00")
         assert status(daemon)["program"]["number"] >= 1  # others are served meanwhile
         t0 = time.monotonic()
         assert stalled.recv(100) == b""
