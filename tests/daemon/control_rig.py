@@ -68,7 +68,9 @@ class Module:
             conn.close()
 
     def status(self) -> dict[str, Any]:
-        code, body = self.request("GET", "/status")
+        token = self.server.token
+        code, body = self.request("GET", "/status",
+                                  headers={"Authorization": f"Bearer {token}"} if token else {})
         assert code == 200
         return json.loads(body)  # type: ignore[no-any-return]
 
