@@ -255,12 +255,17 @@ function setUpDrop() {
   });
 }
 
+function backupTime(name) {  // cartridge-20261201T224823.740369354Z.syx -> 2026-12-01 22:48:23 UTC
+  const m = /^cartridge-(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)/.exec(name);
+  return m ? `${m[1]}-${m[2]}-${m[3]} ${m[4]}:${m[5]}:${m[6]} UTC` : name;
+}
+
 async function loadBackups() {
   const doc = await api("GET", "/backups");
   const items = doc.backups.map((b) => el("li", {},
-    b.name.replace(/^cartridge-/, "").replace(/\.syx$/, ""),
+    backupTime(b.name),
     el("button", { onclick: () => restore(b.name) }, "restore"),
-    el("div", { class: "names" }, b.voices.map((n) => n.trim()).join(", ") + ", ...")));
+    el("div", { class: "names" }, b.voices.map((n) => n.trimEnd()).join(", ") + ", ...")));
   $("backups").replaceChildren(...(items.length ? items : [el("li", { class: "dim" }, "none yet")]));
 }
 
