@@ -57,10 +57,10 @@ typecheck() {
     # a tree of links, so cross-package imports are checked too.
     local tree=.venv/typecheck/dx7d
     mkdir -p "$tree"
-    for pkg in daemon voices engine_cpp config; do
+    for pkg in daemon voices engine_cpp config generator; do
         ln -sfn "$PWD/$pkg" "$tree/$pkg"
     done
-    MYPYPATH=.venv/typecheck .venv/bin/mypy -p dx7d.daemon -p dx7d.voices -p dx7d.engine_cpp -p dx7d.config
+    MYPYPATH=.venv/typecheck .venv/bin/mypy -p dx7d.daemon -p dx7d.voices -p dx7d.engine_cpp -p dx7d.config -p dx7d.generator
 }
 
 cmd=${1:-}

@@ -7,6 +7,8 @@
     PUT  /voice           replace the edit buffer (it sounds at once)
     POST /program/{1-32}  select a voice of the current bank
     POST /panic           all sound off, all notes off
+    POST /generate        generate a listened-to cartridge (JSON body: style, seed,
+                          temperature; all optional) and store it like PUT /cartridge
 
 and the module's own page at ``/`` (dx7d.daemon._web: its files and the routes it uses).
 
@@ -150,6 +152,7 @@ class _Context:
         self.status = status
         self.hosts = hosts
         self.slots = Slots()
+        self.generator: Any = None  # dx7d.generator.service.GenerationService, if any
 
     async def run(self, command: Callable[[], Any]) -> Any:
         """Run ``command`` in the dispatcher thread and wait for its result.
@@ -382,9 +385,10 @@ def _application(ctx: _Context) -> web.Application:
     app.router.add_put("/voice", _put_voice)
     app.router.add_post("/program/{number:.*}", _program)
     app.router.add_post("/panic", _panic)
-    from . import _web  # the page and the routes it uses
+    from . import _web, _web_generate  # the page and the routes it uses
 
     _web.add_routes(app)
+    _web_generate.add_routes(app)
     return app
 
 
@@ -435,6 +439,16 @@ class ControlServer:
     @token.setter
     def token(self, value: str | None) -> None:
         self._context.token = value
+
+    @property
+    def generator(self) -> Any:
+        """What POST /generate calls (dx7d.generator.service.GenerationService; None: the
+        route answers 404)."""
+        return self._context.generator
+
+    @generator.setter
+    def generator(self, value: Any) -> None:
+        self._context.generator = value
 
     @property
     def slots(self) -> Slots:
