@@ -84,9 +84,8 @@ def algorithm_svg(number: int, styled: bool = True) -> str:
                      f'L{xb + BOX / 2:g} {yb:g}"/>')
     src, dst = alg.feedback_edge
     (xs, ys), (xd, yd) = box(src), box(dst)
-    right = max(xs, xd) + BOX + 7
-    parts.append(f'<path class="fb" d="M{xs + BOX / 2:g} {ys + BOX:g} '
-                 f'L{xs + BOX / 2:g} {ys + BOX + 4:g} L{right:g} {ys + BOX + 4:g} '
+    right = max(xs, xd) + BOX + 6  # the loop runs up the right of both boxes
+    parts.append(f'<path class="fb" d="M{xs + BOX:g} {ys + BOX / 2:g} L{right:g} {ys + BOX / 2:g} '
                  f'L{right:g} {yd - 5:g} L{xd + BOX / 2:g} {yd - 5:g} L{xd + BOX / 2:g} {yd:g}"/>')
     bus_y = MARGIN + (rows - 1) * STEP_Y + BOX + 7
     carriers = [box(c) for c in alg.carriers]

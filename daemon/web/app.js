@@ -7,12 +7,15 @@ const TOKEN_KEY = "dx7d-token";  // sessionStorage: kept for this tab only
 const STATUS_EVERY_MS = 1000;
 const KNOB_EVERY_MS = 80;  // at most ~12 knob moves a second reach the module
 
+// the generator's screen figures (dx7d.generator.sound), as column heads
+const FIGURE_LABELS = { level_db: "level dB", brightness: "brightness Hz", attack_s: "attack s",
+                        decay_s: "decay s", flatness: "flatness", pitch: "pitch st" };
+
 let algorithms = {};  // "1".."32" -> SVG text
 let cartridgeNames = null;  // the names last drawn, to notice a cartridge that changed
 let currentProgram = null;  // {number, bank}
 let generator = null;  // what GET /generator said
 let generated = null;  // the last POST /generate answer
-let knobValues = [];
 
 // -- requests -----------------------------------------------------------------------------
 
@@ -119,7 +122,8 @@ function save(blob, name) {
 function showStatus(doc) {
   const a = doc.audio, m = doc.midi, s = doc.sysex, p = doc.program;
   const rows = [
-    ["Audio", `${a.device} (${a.output}), ${a.sample_rate} Hz, ${a.buffer_frames}-frame blocks`],
+    ["Audio", `${a.device}${a.device.startsWith(a.output) ? "" : ` (${a.output})`}, ` +
+              `${a.sample_rate} Hz, ${a.buffer_frames}-frame blocks`],
     ["Underflows", String(a.underflows), a.underflows > 0],
     ["MIDI", `${m.api}, ${m.listening ? "listening" : "no MIDI system"}; channel ${m.channel}`],
     ["Ports", m.connected.length ? m.connected.join(", ") : "none connected"],
@@ -337,16 +341,18 @@ async function setUpGenerator() {
     try { save(await api("GET", `/generated/${generated.id}.syx`, undefined, "blob"), "dx7d-generated.syx"); }
     catch (e) { say(e.message, true); }
   });
-  knobValues = generator.knobs.map(() => 0);
-  $("knobs").replaceChildren(...generator.knobs.map((k, i) => {
+  showKnobs();
+}
+
+function showKnobs() {
+  $("knobs").replaceChildren(...generator.knobs.map((k) => {
     const value = el("span", { class: "value" }, "0.0");
     const slider = el("input", { type: "range", min: String(k.min), max: String(k.max),
-                                 step: "0.1", value: "0", "data-knob": String(i),
+                                 step: "0.1", value: "0", "data-knob": String(k.dimension),
                                  "aria-label": k.label });
     slider.addEventListener("input", () => {
-      knobValues[i] = Number(slider.value);
-      value.textContent = knobValues[i].toFixed(1);
-      moveKnobs();
+      value.textContent = Number(slider.value).toFixed(1);
+      moveKnob(k.dimension, Number(slider.value));
     });
     return el("label", { class: "knob" }, el("span", {}, k.label), value, slider,
               el("span", { class: "what" }, k.what));
@@ -359,9 +365,9 @@ async function generate(event) {
   go.disabled = true;
   go.textContent = "Generating...";
   try {
-    generated = await api("POST", "/generate", {
+    generated = await api("POST", "/generate?store=0", {
       style: $("gen-style").value, seed: Number($("gen-seed").value),
-      temperature: Number($("gen-temperature").value), send: false });
+      temperature: Number($("gen-temperature").value) });
     showGenerated();
     say(`generated ${generated.voices.length} voices (seed ${generated.seed})`);
   } catch (e) { say(e.message, true); }
@@ -370,13 +376,15 @@ async function generate(event) {
 
 function showGenerated() {
   const figures = generated.figures || [];
-  const head = ["#", "name", "alg", ...figures, ""];
+  const head = ["#", "name", "alg", "category", ...figures.map((f) => FIGURE_LABELS[f] || f), ""];
   const rows = generated.voices.map((v) => el("tr", { class: "generated" },
     el("td", {}, String(v.number)), el("td", { class: "text" }, v.name),
-    el("td", {}, String(v.algorithm)),
+    el("td", {}, String(v.algorithm)), el("td", { class: "text" }, v.category || ""),
     ...figures.map((f) => el("td", {}, v.figures[f] === undefined ? "" : String(v.figures[f]))),
-    el("td", {}, el("button", { onclick: () => play(`/generated/${generated.id}/${v.number}/audition.wav`)
-      .catch((e) => say(e.message, true)) }, "hear"))));
+    el("td", {}, el("button", { class: "hear", onclick: () =>
+      play(`/generated/${generated.id}/${v.number}/audition.wav`).catch((e) => say(e.message, true)) },
+      "hear"),
+      el("button", { class: "edit", onclick: () => editGenerated(v) }, "knobs"))));
   $("gen-voices").replaceChildren(el("tr", {}, ...head.map((h) => el("th", {}, h))), ...rows);
   $("gen-result").hidden = false;
 }
@@ -389,23 +397,35 @@ async function sendGenerated() {
   } catch (e) { say(e.message, true); }
 }
 
-let knobTimer = null, knobBusy = false, knobAgain = false;
+async function editGenerated(v) {
+  try {
+    await api("POST", `/generated/${generated.id}/${v.number}/edit`);
+    showKnobs();  // the knobs start again from the centre: this voice
+    say(`${v.name.trim()} is the edit voice: the knobs move it`);
+  } catch (e) { say(e.message, true); }
+}
 
-function moveKnobs() {
-  if (knobTimer || knobBusy) { knobAgain = true; return; }
-  knobTimer = setTimeout(async () => {
-    knobTimer = null;
-    knobBusy = true;
-    knobAgain = false;
-    try {
-      const done = await api("POST", "/knobs", { z: knobValues });
+const knobPending = new Map();  // dimension -> the latest value not sent yet
+let knobTimer = null, knobBusy = false;
+
+function moveKnob(dimension, value) {
+  knobPending.set(dimension, value);
+  if (knobTimer || knobBusy) return;
+  knobTimer = setTimeout(sendKnobs, KNOB_EVERY_MS);
+}
+
+async function sendKnobs() {
+  knobTimer = null;
+  knobBusy = true;
+  try {
+    while (knobPending.size) {
+      const [dimension, value] = knobPending.entries().next().value;
+      knobPending.delete(dimension);
+      const done = await api("POST", "/knobs", { dimension, value });
       $("program").textContent = `edit ${done.name.trim()}`;
-    } catch (e) { say(e.message, true); }
-    finally {
-      knobBusy = false;
-      if (knobAgain) moveKnobs();
     }
-  }, KNOB_EVERY_MS);
+  } catch (e) { say(e.message, true); }
+  finally { knobBusy = false; }
 }
 
 // -- start --------------------------------------------------------------------------------
