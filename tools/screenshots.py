@@ -118,6 +118,12 @@ def main() -> int:
         proc = start_daemon(folder, port, args.model)
         url = f"http://127.0.0.1:{port}/"
         try:
+            if SHARED_BANKS.is_dir():  # a cartridge sent, then a bank loaded: one backup
+                rom1a = (SHARED_BANKS / "rom1A.syx").read_bytes()
+                for method, path, body in (("PUT", "cartridge", rom1a),
+                                           ("POST", "library/2/load", b"")):
+                    request = urllib.request.Request(url + path, data=body, method=method)
+                    urllib.request.urlopen(request, timeout=30).close()
             driver = browser(folder / "chromium", 1280, 2800)
             try:
                 driver.get(url)

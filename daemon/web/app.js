@@ -163,7 +163,10 @@ function markCurrent() {
 }
 
 async function loadCartridge() {
-  const doc = await api("GET", "/cartridge/voices");
+  showCartridge(await api("GET", "/cartridge/voices"));
+}
+
+function showCartridge(doc) {
   cartridgeNames = JSON.stringify(doc.voices.map((v) => v.name));
   $("protect").textContent = doc.memory_protect ? "memory protected" : "";
   $("voices").replaceChildren(...doc.voices.map((v) => {
@@ -433,8 +436,10 @@ async function sendKnobs() {
 async function start() {
   setUpDrop();
   try {
-    algorithms = await api("GET", "/algorithms");
-    await loadCartridge();
+    const [drawings, voices] = await Promise.all([api("GET", "/algorithms"),
+                                                  api("GET", "/cartridge/voices")]);
+    algorithms = drawings;
+    showCartridge(voices);
   } catch (e) { say(e.message, true); }
   pollStatus();
   loadBackups().catch((e) => say(e.message, true));
