@@ -139,7 +139,17 @@ def status_document(daemon: Any) -> dict[str, Any]:
         },
         "active_sensing_timeouts": dispatch.active_sensing_timeouts,
         "memory_protect": daemon.dispatcher.memory_protect,
+        "control": _connection_counts(getattr(daemon, "control", None)),
     }
+
+
+def _connection_counts(server: ControlServer | None) -> dict[str, int] | None:
+    """The control interface's connections now, and those it refused or dropped."""
+    if server is None:
+        return None
+    slots = server.slots
+    return {"connections": slots.open, "refused_busy": slots.refused_busy,
+            "dropped_slow": slots.dropped_slow}
 
 
 class _Context:

@@ -110,6 +110,7 @@ def start(tmp_path: Path) -> Iterator[Callable[..., Module]]:
         source = _StatusSource(dispatcher)
         server = ControlServer(host, 0, dispatcher, token,
                                lambda: control.status_document(source))
+        source.control = server
         server.start()
         started.append(Module(server, dispatcher, engine, storage))
         return started[-1]
@@ -133,6 +134,7 @@ class _StatusSource:
         from dx7d.daemon.audio import AudioStats
 
         self.dispatcher = dispatcher
+        self.control: ControlServer | None = None
         self.engine = _EngineCounters()
         self.audio_stats = AudioStats()
         self.config = load(None)

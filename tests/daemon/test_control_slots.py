@@ -219,3 +219,18 @@ def test_twenty_concurrent_uploads_each_get_an_answer_or_are_not_applied(
         assert not refused  # a slot for everyone: all stored
     print(f"100 uploads from 20 concurrent clients on {hosts} hosts: {len(stored)} stored, "
           f"{len(refused)} answered 503")
+
+
+def test_status_counts_the_connections_refused_and_dropped(
+        module: Module, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(control, "HEAD_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(control, "MAX_PER_ADDRESS", 1)
+    with connect(module, "127.0.0.9") as slow:
+        slow.sendall(b"GET /status HTTP/1.1\r\n")
+        wait_for(lambda: module.server.slots.open == 1, "the slow client's slot")
+        with connect(module, "127.0.0.9") as extra:
+            assert status_line(read_to_close(extra)) == 503
+        assert read_to_close(slow) == b""  # dropped as slow
+    wait_for(lambda: module.server.slots.open == 0, "the slot given back")
+    assert module.status()["control"] == {"connections": 1,  # this request's own
+                                          "refused_busy": 1, "dropped_slow": 1}
