@@ -16,8 +16,9 @@ cd "$(dirname "$(readlink -f "$0")")"
 RUNTIME_APT=(python3 python3-venv python3-dev g++ portaudio19-dev libasound2-dev libjack-jackd2-dev)
 # jackd2: the end-to-end tests run a private JACK server (dummy backend);
 # iproute2 and util-linux: the discovery test runs inside its own network namespace;
-# systemd (systemd-analyze) and shellcheck: the unit and install scripts are checked.
-TEST_APT=(jackd2 iproute2 util-linux systemd shellcheck)
+# systemd (systemd-analyze) and shellcheck: the unit and install scripts are checked;
+# chromium and chromium-driver: the page's browser tests (headless, driven by selenium).
+TEST_APT=(jackd2 iproute2 util-linux systemd shellcheck chromium chromium-driver)
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
