@@ -1,5 +1,6 @@
-// dx7_controls.h - performance controllers and DX7 function parameters (DX7.md 2.3-2.5),
-// combined the way Dexed's controllers do (max of sources, value * range / 100).
+// dx7_controls.h - performance controllers and DX7 function parameters (DX7.md 2.3-2.5):
+// the raw values the engine receives, and refresh(), which turns them into the pitch,
+// amplitude and EG-bias depths and the pitch offset every voice reads once per block.
 #pragma once
 
 #include "dx7_common.h"

@@ -442,7 +442,7 @@ void Engine::render(float *out, int n) {
       apply(*e);
       queue_.pop();
     }
-    if ((now & (kBlock - 1)) == 0) lfo_.tick(tables_);
+    if ((now & (kBlock - 1)) == 0) lfo_.tick();
     int end = pos + static_cast<int>(kBlock - (now & (kBlock - 1)));
     if (end > n) end = n;
     if (const Event *e = queue_.peek()) {
@@ -469,7 +469,7 @@ void Engine::render(float *out, int n) {
   sounding_.store(count, std::memory_order_relaxed);
 }
 
-DX7_COLD_BEGIN
+// Not a cold function: its loop runs once per block and converts every sample.
 void Engine::render_note(float *out, int total, int keyup_frame, int note, int velocity,
                          float scale, float *ops) {
   flush_events();
@@ -480,6 +480,7 @@ void Engine::render_note(float *out, int total, int keyup_frame, int note, int v
   const int played = clampi(note + edit_[144] - 24, 0, 127);
   Voice &v = ref_voice_;
   v = Voice();
+  v.set_normal_feedback(normalize_fb_);
   v.start(edit_, played, velocity, tables_, true);
   Controls c;
   c.op_mask = controls_.op_mask;
@@ -493,7 +494,7 @@ void Engine::render_note(float *out, int total, int keyup_frame, int note, int v
       v.release();
       released = true;
     }
-    lfo.tick(tables_);
+    lfo.tick();
     VoiceContext ctx{&tables_, &c, lfo.value(), lfo.delay()};
     const int m = total - pos < kBlock ? total - pos : kBlock;
     v.render(scratch_, kBlock, ctx, ops ? capture : nullptr);
@@ -506,7 +507,5 @@ void Engine::render_note(float *out, int total, int keyup_frame, int note, int v
     }
   }
 }
-
-DX7_COLD_END
 
 }  // namespace dx7

@@ -41,6 +41,8 @@ class Engine {
   int polyphony() const { return polyphony_; }
   double sample_rate() const { return tables_.sample_rate; }
   void reset_peak() { peak_ = 0.0f; }
+  // render_note only: algorithms 4, 6, 32 at the normal feedback scale (DX7.md 3.12).
+  void set_normalize_feedback(bool on) { normalize_fb_ = on; }
 
  private:
   enum State : uint8_t { kFree, kHeld, kSustained, kReleased };
@@ -94,6 +96,7 @@ class Engine {
   // Offline reference voice (render_note).
   Voice ref_voice_;
   Lfo ref_lfo_;
+  bool normalize_fb_ = false;
 };
 
 }  // namespace dx7

@@ -1,43 +1,58 @@
-// dx7_env.h - DX7 operator envelope (4 rates, 4 levels), after msfa's model (Apache-2.0)
-// with Dexed's measured hold times for equal-level segments.
+// dx7_env.h - a DX7 operator envelope as four segments (DX7.md 3.3-3.5).
+//
+// Each segment is a target level and a step per control block, both worked out when
+// the note starts (or is edited); advance() moves the level one block along the current
+// segment. Levels are Q24 doublings: 1 << 24 = 6.02 dB, 256 DX7 EG units per doubling.
 #pragma once
 
 #include "dx7_common.h"
 
 namespace dx7 {
 
+// One operator's envelope, resolved for one note.
+struct EgParams {
+  int rate[4];       // R1..R4, 0..99
+  int level[4];      // L1..L4, 0..99
+  int outlevel;      // microsteps (1/32 of an OL unit): 32 * (scaled OL + KLS) + velocity
+  int rate_scaling;  // qrate units 0..27 added to every segment (DX7.md 3.5)
+};
+
 class Envelope {
  public:
-  // rates/levels 0..99; outlevel in microsteps (0.0235 dB; 127 << 5 = full scale);
-  // rate_scaling in qrate units 0..27; sr_mult = Tables::env_sr_mult.
-  void init(const int rates[4], const int levels[4], int outlevel, int rate_scaling,
-            uint32_t sr_mult);
-  // Change parameters of a sounding envelope; the current segment is re-aimed.
-  void update(const int rates[4], const int levels[4], int outlevel, int rate_scaling);
+  // Key on: segment 1 from silence. speed = Tables::eg_speed (Q24, 44100 / fs).
+  void start(const EgParams &p, uint32_t speed);
+  // Voice edit while sounding: new targets and steps; the current segment is re-aimed.
+  void retarget(const EgParams &p);
+  // Key off: the release segment (towards L4) starts from the current level.
+  void release();
   // Advance one control block; returns the level in Q24 doublings (0 .. ~16 << 24).
-  int32_t tick();
-  void key(bool down);
-  bool finished() const { return ix_ >= 4; }   // release segment reached L4
-  bool released() const { return !down_; }
-  bool falling() const { return !rising_; }
-  int segment() const { return ix_; }
-  // OL 0..99 -> scaled output level 0..127 (DX7.md 3.3).
-  static int scale_output_level(int ol);
+  int32_t advance();
+  bool released() const { return stage_ >= kRelease; }
+  bool done() const { return stage_ == kDone; }   // the release reached L4
+  // Released and no longer rising: the level can only fall or stay.
+  bool fading() const { return stage_ == kDone || (stage_ == kRelease && !rising_); }
+
+  // OL or EG level 0..99 -> the DX7's scaled level 0..127 (DX7.md 3.3).
+  static int scaled_level(int level);
 
  private:
-  void advance(int ix);
-  int rates_[4] = {0, 0, 0, 0};
-  int levels_[4] = {0, 0, 0, 0};
-  int outlevel_ = 0;
-  int rate_scaling_ = 0;
-  uint32_t sr_mult_ = 1u << 24;
+  enum Stage { kSustain = 3, kRelease = 4, kDone = 5 };  // 0..2: segments 1..3
+  struct Segment {
+    int32_t target;  // Q24 doublings
+    int32_t step;    // Q24 doublings per block (before the attack multiplier)
+    int32_t hold;    // frames an equal-level segment waits (0 = moves normally)
+  };
+  void build(const EgParams &p);
+  void enter(int stage);
+  int segment_index() const { return stage_ == kRelease ? 3 : stage_; }
+
+  Segment seg_[4] = {};
+  uint32_t speed_ = 1u << 24;
+  int outlevel_ = 0;  // output level of the last build(), microsteps
+  int stage_ = kDone;
   int32_t level_ = 0;
-  int32_t target_ = 0;
+  int32_t hold_left_ = 0;
   bool rising_ = false;
-  int ix_ = 4;
-  int32_t inc_ = 0;
-  int hold_ = 0;   // frames left on an equal-level segment
-  bool down_ = false;
 };
 
 }  // namespace dx7

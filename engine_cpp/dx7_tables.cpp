@@ -1,7 +1,8 @@
-// dx7_tables.cpp - table construction (run once per engine, never in render()).
+// dx7_tables.cpp - building the tables (once per engine, never in render()).
 #include "dx7_tables.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace dx7 {
 
@@ -21,68 +22,47 @@ void init_mark1_tables(Tables &t) {
   for (int i = 0; i < 1024; i++) t.exp_rev[i] = 4096 + t.sin_exp[i ^ 0x3ff];
 }
 
-void init_lfo_sine(Tables &t) {
-  // Integer rotation recurrence (msfa), values Q24, stored as (delta, value) pairs.
-  const int n = 1024;
-  const double dphase = 2.0 * kPi / n;
-  const int64_t c = static_cast<int64_t>(std::floor(std::cos(dphase) * (1 << 30) + 0.5));
-  const int64_t s = static_cast<int64_t>(std::floor(std::sin(dphase) * (1 << 30) + 0.5));
-  const int64_t round = 1 << 29;
-  int64_t u = 1 << 30;
-  int64_t v = 0;
-  for (int i = 0; i < n / 2; i++) {
-    t.lfo_sin[(i << 1) + 1] = static_cast<int32_t>((v + 32) >> 6);
-    t.lfo_sin[((i + n / 2) << 1) + 1] = -static_cast<int32_t>((v + 32) >> 6);
-    const int64_t nv = (u * s + v * c + round) >> 30;
-    u = (u * c - v * s + round) >> 30;
-    v = nv;
-  }
-  for (int i = 0; i < n - 1; i++) {
-    t.lfo_sin[i << 1] = t.lfo_sin[(i << 1) + 3] - t.lfo_sin[(i << 1) + 1];
-  }
-  t.lfo_sin[(n << 1) - 2] = -t.lfo_sin[(n << 1) - 1];
-}
-
 }  // namespace
 
-void Tables::init(double sr) {
-  sample_rate = sr;
+void Tables::init(double fs) {
+  sample_rate = fs;
   init_mark1_tables(*this);
-  init_lfo_sine(*this);
-  double y = static_cast<double>(1LL << 44) / sr;
-  const double inc = std::pow(2.0, 1.0 / 1024.0);
-  for (int i = 0; i < 1025; i++) {
-    freq_lut[i] = static_cast<int32_t>(std::floor(y + 0.5));
-    y *= inc;
-  }
-  env_sr_mult = static_cast<uint32_t>((44100.0 / sr) * (1 << 24));
-  pitchenv_unit = static_cast<int32_t>(kBlock * (1 << 24) / (21.3 * sr) + 0.5);
-  lfo_unit = static_cast<uint32_t>(kBlock * 25190424 / sr + 0.5);
-  lfo_ratio = static_cast<uint32_t>(4437500000.0 * kBlock / sr);
+  for (int k = 0; k < 64; k++) pow2_64ths[k] = std::exp2(k / 64.0);
+  cycles_per_hz = 16777216.0 / fs;
+  // Envelope steps are the DX7's per-sample law applied at 44.1 kHz (DX7.md 4, "EG speed
+  // vs sample rate"), so at fs every step is scaled by 44100 / fs.
+  eg_speed = static_cast<uint32_t>(std::lround(44100.0 / fs * 16777216.0));
+  // Pitch EG: a rate-table value v moves v / 21.3 octaves per second (DX7.md 3.10).
+  pitch_eg_unit = static_cast<int32_t>(std::lround(16777216.0 * kBlock / (21.3 * fs)));
+  // LFO: Hz -> 32-bit phase per block; the reference runs 4.4375e9 / 2^32 = 1.033x the
+  // tabulated Hz (DX7.md 3.8), which this keeps.
+  lfo_phase_per_hz = 4437500000.0 * kBlock / fs;
+  // LFO delay: the delay-law unit is set so that delay 99 (law value 32) spends 2.66 s
+  // before the fade starts (DX7.md 3.8; measured: bench/reference_laws.py lfo-delay).
+  lfo_delay_unit = 2147483648.0 / (32.0 * 2.66 * fs / kBlock);
 }
 
 DX7_COLD_END
 
-int32_t Tables::freq(int32_t logfreq) const {
-  const int shift_bits = 14;
-  const int ix = (logfreq & 0xffffff) >> shift_bits;
-  const int32_t y0 = freq_lut[ix];
-  const int32_t y1 = freq_lut[ix + 1];
-  const int lowbits = logfreq & ((1 << shift_bits) - 1);
-  const int32_t y = y0 + static_cast<int32_t>((static_cast<int64_t>(y1 - y0) * lowbits) >> shift_bits);
-  const int shift = 20 - (logfreq >> 24);
-  if (shift < 0) return 0;  // >= 2^21 Hz: far beyond Nyquist; the reference silences it
-  if (shift > 31) return 0;
-  return y >> shift;
+int32_t Tables::phase_increment(int32_t logfreq) const {
+  // Above 2^21 Hz (reachable only with the pitch EG at +4 octaves on a high ratio) the
+  // reference's oscillator stands still (measured, docs/engine.md); keep that.
+  if (logfreq >= (21 << 24)) return 0;
+  const double hz = pow2(static_cast<double>(logfreq) * (1.0 / 16777216.0));
+  return static_cast<int32_t>(hz * cycles_per_hz + 0.5);
 }
 
-int32_t Tables::lfo_sine(int32_t phase) const {
-  const int shift = 14;
-  const int lowbits = phase & ((1 << shift) - 1);
-  const int ix = (phase >> (shift - 1)) & ((1024 - 1) << 1);
-  const int32_t dy = lfo_sin[ix];
-  const int32_t y0 = lfo_sin[ix + 1];
-  return y0 + static_cast<int32_t>((static_cast<int64_t>(dy) * lowbits) >> shift);
+double Tables::pow2(double x) const {
+  const double sixty_fourths = std::floor(x * 64.0);
+  const int k = static_cast<int>(sixty_fourths);
+  // The remainder r < 1/64 octave: 2^r = e^(r ln 2) by its series to the 4th power.
+  const double f = (x * 64.0 - sixty_fourths) * (0.69314718055994531 / 64.0);
+  const double series = 1.0 + f * (1.0 + f * (0.5 + f * (1.0 / 6.0 + f * (1.0 / 24.0))));
+  // 2^(k div 64) built directly as a double's exponent field.
+  const uint64_t bits = static_cast<uint64_t>(1023 + (k >> 6)) << 52;
+  double octaves;
+  std::memcpy(&octaves, &bits, sizeof(octaves));
+  return pow2_64ths[k & 63] * series * octaves;
 }
 
 }  // namespace dx7

@@ -1,13 +1,14 @@
-// dx7_voice.h - one DX7 voice: six operators, their envelopes, the pitch envelope and
-// the routing of one algorithm (after msfa's Dx7Note, Apache-2.0).
+// dx7_voice.h - one DX7 voice: its set-up (dx7_setup.h), six operator envelopes, the
+// pitch envelope, the compiled route (dx7_route.h), and the per-block modulation.
 #pragma once
 
-#include "dx7_algorithms.h"
 #include "dx7_common.h"
 #include "dx7_controls.h"
 #include "dx7_env.h"
 #include "dx7_kernel.h"
 #include "dx7_pitchenv.h"
+#include "dx7_route.h"
+#include "dx7_setup.h"
 #include "dx7_tables.h"
 
 namespace dx7 {
@@ -28,9 +29,9 @@ class Voice {
   void update(const uint8_t *patch);
   // Key up; the current control block ends here so the release starts on this frame.
   void release();
-  // Render n frames (any n), adding nothing: out[0..n) is overwritten with the voice output
-  // (Q24-ish ints, full carrier ~2^25). capture (optional) = 6 arrays of n frames receiving
-  // each operator's own output, index 0 = OP6.
+  // Render n frames (any n): out[0..n) is overwritten with the voice output (Q24-ish
+  // ints, full carrier ~2^25). capture (optional) = 6 arrays of n frames receiving each
+  // operator's own output, index 0 = OP6.
   void render(int32_t *out, int n, const VoiceContext &ctx, int32_t *const *capture);
   // Released and every carrier has decayed below audibility (safe to reuse).
   bool quiet() const;
@@ -38,58 +39,42 @@ class Voice {
   int note() const { return note_; }
   // Portamento: start offset (Q24 octaves from the target), speed (Q24 per block), glissando.
   void set_glide(int32_t offset, int32_t per_block, bool glissando);
-  int32_t current_pitch() const { return note_logfreq_ + porta_; }  // Q24 log2 Hz of the key
+  int32_t current_pitch() const { return key_pitch(note_) + glide_; }  // Q24 log2 Hz
   void retune(int note);  // legato pitch change (mono), envelopes keep running
-  static int32_t note_logfreq(int note);
+  static int32_t note_logfreq(int note) { return key_pitch(note); }
+  // true: algorithms 4, 6 and 32 get the feedback scale of the others (DX7.md 3.12);
+  // false (default): the reference's 4x weaker feedback there. Set before start().
+  void set_normal_feedback(bool on) { normal_fb_ = on; }
 
  private:
-  void control_tick(const VoiceContext &ctx);
-  void plan(const Tables &t);
-  void run(const Tables &t, int s, int e, bool capture);
-  void compute_op_params(int op);
-  void cut_block();
+  void begin_block(const VoiceContext &ctx);
+  int32_t block_pitch(const VoiceContext &ctx);
+  int32_t am_amount(const VoiceContext &ctx) const;
+  void run_steps(const Tables &t, int s, int e, bool capture);
+  void end_block(int frames);
 
-  struct Step {
-    uint8_t op;     // operator index (0 = OP6)
-    uint8_t kind;   // 0 plain, 1 self feedback, 2 loop of `loop` ops
-    uint8_t in;     // input bus 0..2 (0 = none)
-    uint8_t out;    // output bus 0..2 (0 = voice output)
-    bool add;
-    uint8_t loop;
-    int shift;
-  };
-
-  const uint8_t *patch_ = nullptr;
-  uint8_t patch_copy_[kVoiceBytes] = {};
+  uint8_t patch_[kVoiceBytes] = {};
+  VoiceSetup setup_{};
+  Route route_{};
   Envelope env_[kOps];
   PitchEnvelope penv_;
-  int32_t base_[kOps] = {};
-  bool fixed_[kOps] = {};
-  uint32_t ams_[kOps] = {};
-  uint32_t phase_[kOps] = {};
-  int32_t freq_[kOps] = {};
-  int32_t gain_out_[kOps] = {};
-  int32_t level_in_[kOps] = {};
+  uint32_t phase_[kOps] = {};   // Q24 cycles at the start of the control block
+  int32_t gain_[kOps] = {};     // Mark I attenuation reached at the start of the block
+  int32_t gain_end_[kOps] = {};  // attenuation the current block ramps to
   OpRun runs_[kOps] = {};
-  Step steps_[kOps] = {};
-  int nsteps_ = 0;
-  int32_t fb_[2] = {0, 0};
-  int algorithm_ = 0;
-  int fb_shift_ = 16;
-  int pmd_ = 0, pms_ = 0, amd_ = 0;
+  bool silent_[kOps] = {};      // below the audibility threshold for the whole block
+  int32_t fb_[2] = {0, 0};      // feedback history (y[n-2], y[n-1])
   int note_ = 60, velocity_ = 100;
-  int32_t note_logfreq_ = 0;
-  int32_t porta_ = 0, porta_step_ = 0;
+  int32_t glide_ = 0, glide_step_ = 0;  // portamento: Q24 octaves from the key, per block
   bool gliss_ = false;
-  uint32_t env_sr_mult_ = 1u << 24;
-  int pos_ = kBlock;  // frame inside the current control block; kBlock = tick due
+  uint32_t eg_speed_ = 1u << 24;
+  int pos_ = kBlock;  // frame inside the current control block; kBlock = block due
   bool started_ = false;
-  bool ticked_ = false;
+  bool begun_ = false;  // at least one control block ran
+  bool cut_ = false;    // the last block ended early at a key-off
+  bool normal_fb_ = false;  // see set_normal_feedback
   int32_t bus_[3][kBlock] = {};
   int32_t cap_[kOps][kBlock] = {};
 };
-
-// Clamp every byte of a 156-byte voice to its DX7 range (DX7.md 1.3) in place.
-void sanitise_patch(uint8_t *patch);
 
 }  // namespace dx7

@@ -2,6 +2,8 @@
 
 * :class:`Patch` - one voice, every parameter by name, range-checked;
   VCED (155 bytes) and VMEM (128 packed bytes) round trips, a flat float32 vector.
+* :class:`Preset` - the ML form of a voice: one flat (145,) float32 vector in
+  dexed-py's element order, named normalised fields, a jax PyTree when jax is used.
 * :class:`Bank` - a cartridge of 32 patches: lenient file reading
   (:class:`BankReadReport`), exact 4104-byte dumps.
 * :func:`parse_sysex` - strict parsing of every message a DX7 takes, into frozen
@@ -34,6 +36,16 @@ from ._patch import (
     Operator,
     Patch,
 )
+from ._preset import (
+    PRESET_FIELDS,
+    PRESET_LAYOUT,
+    PRESET_SIZE,
+    Preset,
+    PresetField,
+    PresetSlot,
+    array_to_sysex,
+    sysex_to_array,
+)
 from ._spec import FUNCTION_PARAMETERS, PARAMETER_BY_KEY, PARAMETERS, FunctionParam, Param
 from ._sysex import (
     BankDump,
@@ -64,6 +76,9 @@ __all__ = [
     "LFO_WAVES",
     "PARAMETERS",
     "PARAMETER_BY_KEY",
+    "PRESET_FIELDS",
+    "PRESET_LAYOUT",
+    "PRESET_SIZE",
     "Algorithm",
     "Bank",
     "BankDump",
@@ -76,11 +91,15 @@ __all__ = [
     "Operator",
     "Param",
     "Patch",
+    "Preset",
+    "PresetField",
+    "PresetSlot",
     "SysexError",
     "SysexMessage",
     "VoiceDump",
     "VoiceParameterChange",
     "algorithms",
+    "array_to_sysex",
     "atomic_write",
     "bank_dump",
     "checksum",
@@ -93,6 +112,7 @@ __all__ = [
     "get_modulators",
     "parse_sysex",
     "parse_voice_spec",
+    "sysex_to_array",
     "voice_dump",
     "voice_parameter_change",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator as _operator
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -27,6 +27,9 @@ from ._spec import (
     op_base,
 )
 
+if TYPE_CHECKING:
+    from ._preset import Preset
+
 __all__ = [
     "ARRAY_PARAMETERS",
     "CURVE_NAMES",
@@ -40,6 +43,18 @@ __all__ = [
 
 LFO_WAVES: Final = ("triangle", "saw down", "saw up", "square", "sine", "sample and hold")
 CURVE_NAMES: Final = ("-LIN", "-EXP", "+EXP", "+LIN")  # level scaling curves 0-3
+# dexed-py's spellings of the same four curves (as its Patch reports them), also accepted.
+DEXED_CURVE_NAMES: Final = ("lin", "exp-", "exp+", "log")
+_CURVE_BY_NAME: Final = {
+    **{n.lower(): i for i, n in enumerate(CURVE_NAMES)},
+    **{n: i for i, n in enumerate(DEXED_CURVE_NAMES)},
+}
+# LFO wave names with case, spaces, "_", "-" and "&" removed -> wave number (dexed-py
+# writes "saw_down", "s&h").
+_WAVE_BY_KEY: Final = {
+    "triangle": 0, "sawdown": 1, "sawup": 2, "square": 3, "sine": 4,
+    "sampleandhold": 5, "samplehold": 5, "sh": 5, "sandh": 5,
+}
 # The parameters of the flat ML vector, in order: every one but the name.
 ARRAY_PARAMETERS: Final = (*range(NAME_FIRST), OP_ENABLE)
 
@@ -162,17 +177,29 @@ class Lfo(_View):
     @wave.setter
     def wave(self, value: str | int) -> None:
         if isinstance(value, str):
-            name = value.lower().replace("_", " ").replace("&", "and")
-            aliases = {"s and h": "sample and hold", "sample hold": "sample and hold"}
-            name = aliases.get(name, name)
-            if name not in LFO_WAVES:
-                raise ValueError(f"LFO wave must be one of {', '.join(LFO_WAVES)}, got {value!r}")
-            value = LFO_WAVES.index(name)
+            key = "".join(c for c in value.lower() if c.isalnum())
+            if key not in _WAVE_BY_KEY:
+                raise ValueError(f"LFO wave must be one of {', '.join(LFO_WAVES)} "
+                                 f"(or dexed-py's saw_down, saw_up, s&h), got {value!r}")
+            value = _WAVE_BY_KEY[key]
         self.wave_index = value
 
     def __repr__(self) -> str:
         return (f"Lfo(speed={self.speed}, delay={self.delay}, pmd={self.pitch_mod_depth}, "
                 f"amd={self.amp_mod_depth}, sync={self.sync}, wave={self.wave!r})")
+
+
+class _Curve(_Field):
+    """A level scaling curve, read as 0-3; set from 0-3 or a name (CURVE_NAMES or dexed-py's)."""
+
+    def __set__(self, obj: Any, value: object) -> None:
+        if isinstance(value, str):
+            number = _CURVE_BY_NAME.get(value.strip().lower())
+            if number is None:
+                raise ValueError(f"a level scaling curve is one of {', '.join(CURVE_NAMES)} "
+                                 f"or {', '.join(DEXED_CURVE_NAMES)}, got {value!r}")
+            value = number
+        super().__set__(obj, value)
 
 
 class Operator(_View):
@@ -182,8 +209,8 @@ class Operator(_View):
     breakpoint = _Field(8)  # 0-99, 39 = C3
     left_depth = _Field(9)
     right_depth = _Field(10)
-    left_curve = _Field(11)  # 0-3, see CURVE_NAMES
-    right_curve = _Field(12)
+    left_curve = _Curve(11)  # 0-3, see CURVE_NAMES
+    right_curve = _Curve(12)
     rate_scaling = _Field(13)
     amp_mod_sensitivity = _Field(14)
     velocity_sensitivity = _Field(15)
@@ -243,7 +270,7 @@ class Patch:
     def __init__(self, name: str = "INIT VOICE") -> None:
         self._v = bytearray(_INIT_VALUES)
         self._readonly = False
-        self._ops = tuple(Operator(self, i) for i in range(6))
+        self._ops = _Operators(Operator(self, i) for i in range(6))
         self.name = name
 
     # views --------------------------------------------------------------------------
@@ -341,7 +368,7 @@ class Patch:
         new = cls.__new__(cls)
         new._v = bytearray(values)
         new._readonly = False
-        new._ops = tuple(Operator(new, i) for i in range(6))
+        new._ops = _Operators(Operator(new, i) for i in range(6))
         return new
 
     # formats ------------------------------------------------------------------------
@@ -389,7 +416,13 @@ class Patch:
     # dexed-py compatible names ------------------------------------------------------
     @classmethod
     def from_sysex(cls, data: bytes) -> Patch:
-        """From a VCED payload (155/156 bytes) or a whole single-voice dump message."""
+        """From a VCED payload (155/156 bytes) or a whole single-voice dump message.
+
+        156 bytes are the payload and the operator on/off mask (``to_sysex()``), or
+        ``data[6:162]`` of a 163-byte dump file: the payload and the dump's checksum.
+        A last byte equal to the payload's checksum is taken as that checksum (every
+        operator on).
+        """
         if data[:1] == b"\xf0":
             from ._sysex import VoiceDump, parse_sysex
 
@@ -397,7 +430,16 @@ class Patch:
             if not isinstance(message, VoiceDump):
                 raise ValueError(f"expected a single-voice dump, got {type(message).__name__}")
             return message.patch
-        return cls.from_vced(bytes(data))
+        raw = bytes(data)
+        if len(raw) == VCED_SIZE + 1 and raw[VCED_SIZE] == (-sum(raw[:VCED_SIZE])) & 0x7F:
+            raw = raw[:VCED_SIZE]
+        return cls.from_vced(raw)
+
+    def to_preset(self) -> Preset:
+        """The ML form: a Preset (flat (145,) vector; lossless, name and mask aside)."""
+        from ._preset import Preset
+
+        return Preset.from_patch(self)
 
     def to_sysex(self) -> bytes:
         """156 bytes: the VCED payload then the operator on/off mask (as dexed-py)."""
@@ -425,6 +467,20 @@ class Patch:
 
     def __repr__(self) -> str:
         return f"Patch(name={self.name.rstrip()!r}, algorithm={self.algorithm})"
+
+
+class _Operators(tuple[Operator, ...]):
+    """patch.op: the six operators by index 0-5; a negative index is refused (no OP6 alias)."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        i = _operator.index(index)
+        if not 0 <= i < 6:
+            raise IndexError(f"operator index must be 0-5 (OP1-OP6), got {i}")
+        return tuple.__getitem__(self, i)
 
 
 INIT_VOICE: Final = Patch().readonly()
