@@ -1,7 +1,10 @@
 """The model's view of a voice: 145 parameters, each a categorical or an ordinal head.
 
 This is the one module that knows how a voice becomes numbers for the VAE and back,
-so moving to another flat representation stays local. A voice here is its first 145
+so moving to another flat representation stays local. dx7d.voices.Preset (dexed-py's
+flat (145,) vector) holds the same 145 parameters in another order: ``to_presets`` and
+``from_presets`` convert a batch either way, losslessly; the heads stay in VCED order so
+the shipped model's weights keep their meaning. A voice here is its first 145
 VCED bytes (``VOICE_PARAMS``: every parameter but the name and the operator on/off
 mask), as a uint8 row.
 
@@ -39,9 +42,11 @@ __all__ = [
     "canonical",
     "decode_outputs",
     "encode_inputs",
+    "from_presets",
     "heads",
     "ordinal_median",
     "ordinal_parts",
+    "to_presets",
 ]
 
 VOICE_PARAMS: Final = 145  # VCED bytes 0-144: everything but the name
@@ -81,6 +86,25 @@ NORD: Final = len(ORD_INDEX)
 # decoder outputs: every categorical's logits, then per ordinal and component the
 # mixture logits, the means and the log scales (three blocks of NORD * ORD_COMPONENTS)
 OUTPUT_SIZE: Final = CAT_WIDTH + 3 * NORD * ORD_COMPONENTS
+
+
+def to_presets(voices: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """(N, 145) uint8 voices -> (N, 145) float32 dx7d.voices.Preset vectors."""
+    from dx7d.voices import sysex_to_array
+
+    v = np.asarray(voices, dtype=np.uint8).reshape(-1, VOICE_PARAMS)
+    blank = np.full((v.shape[0], 10), ord(" "), dtype=np.uint8)  # the name is not in either
+    out: npt.NDArray[np.float32] = sysex_to_array(np.concatenate([v, blank], axis=1))
+    return out
+
+
+def from_presets(presets: npt.ArrayLike) -> npt.NDArray[np.uint8]:
+    """(N, 145) Preset vectors -> (N, 145) uint8 voices (Preset.to_patch's rounding)."""
+    from dx7d.voices import array_to_sysex
+
+    out: npt.NDArray[np.uint8] = array_to_sysex(np.asarray(presets).reshape(-1, 145))[
+        :, :VOICE_PARAMS]
+    return out
 
 
 def encode_inputs(voices: npt.ArrayLike) -> npt.NDArray[np.float32]:

@@ -21,7 +21,15 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from ._params import INPUT_SIZE, OUTPUT_SIZE, VOICE_PARAMS, decode_outputs, encode_inputs
+from ._params import (
+    INPUT_SIZE,
+    OUTPUT_SIZE,
+    VOICE_PARAMS,
+    decode_outputs,
+    encode_inputs,
+    from_presets,
+    to_presets,
+)
 from .corpus import CATEGORIES
 
 __all__ = ["ANY_STYLE", "DEFAULT_MODEL", "STYLES", "Model", "ModelError", "default_model_path",
@@ -124,6 +132,16 @@ class Model:
     def decode(self, z: npt.ArrayLike, style: npt.ArrayLike = ANY_STYLE) -> npt.NDArray[np.uint8]:
         """(N, latent) latents -> (N, 145) uint8 voices (each parameter's most likely value)."""
         return decode_outputs(self.decode_raw(z, style))
+
+    def encode_presets(self, presets: npt.ArrayLike, style: int = ANY_STYLE
+                       ) -> npt.NDArray[np.float32]:
+        """(N, 145) dx7d.voices.Preset vectors -> (N, latent) latent means."""
+        return self.encode(from_presets(presets), style)
+
+    def decode_presets(self, z: npt.ArrayLike, style: npt.ArrayLike = ANY_STYLE
+                       ) -> npt.NDArray[np.float32]:
+        """(N, latent) latents -> (N, 145) dx7d.voices.Preset vectors."""
+        return to_presets(self.decode(z, style))
 
     # -- files ----------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:

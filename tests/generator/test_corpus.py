@@ -115,3 +115,15 @@ def test_held_out_split_keeps_each_file_on_one_side(small_corpus: Corpus) -> Non
                  if s == source}
         assert len(sides) == 1
     assert 0 < held.sum() < len(held)
+
+
+def test_voices_and_presets_convert_losslessly(shared_banks: Path) -> None:
+    from dx7d.generator._params import from_presets, to_presets
+    from dx7d.voices import Preset
+
+    bank = Bank.read(shared_banks / "rom1A.syx")
+    voices = np.stack([_voice(p) for p in bank])
+    presets = to_presets(voices)
+    assert presets.shape == (32, 145) and presets.dtype == np.float32
+    assert np.array_equal(presets[3], Preset.from_patch(bank[3]).to_array())
+    assert np.array_equal(from_presets(presets), voices)
