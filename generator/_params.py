@@ -45,6 +45,7 @@ __all__ = [
     "from_presets",
     "heads",
     "ordinal_median",
+    "ordinal_mode",
     "ordinal_parts",
     "to_presets",
 ]
@@ -148,16 +149,32 @@ def ordinal_median(out: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
     return out_steps
 
 
-def decode_outputs(out: npt.NDArray[np.floating]) -> npt.NDArray[np.uint8]:
+def ordinal_mode(out: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
+    """(N, NORD) the most likely step of each ordinal mixture (its argmax: what
+    bench/generator.py's "site's method" takes; generation uses the median)."""
+    logits, mean, log_s = ordinal_parts(np, np.asarray(out, dtype=np.float64))
+    w = np.exp(logits - logits.max(axis=2, keepdims=True))
+    w /= w.sum(axis=2, keepdims=True)
+    z = (_EDGES[None, None, None, :] - mean[..., None]) / np.exp(log_s)[..., None]
+    cdf = 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))  # (N, NORD, K, 101)
+    pmf = (w[..., None] * np.diff(cdf, axis=3)).sum(axis=2)  # (N, NORD, 100)
+    out_steps: npt.NDArray[np.int64] = np.argmax(pmf, axis=2)
+    return out_steps
+
+
+def decode_outputs(out: npt.NDArray[np.floating], argmax: bool = False
+                   ) -> npt.NDArray[np.uint8]:
     """(N, OUTPUT_SIZE) decoder outputs -> (N, 145) uint8 voices, each head's mode.
 
-    Categorical: the argmax; ordinal: the mixture's median step.
+    Categorical: the argmax; ordinal: the mixture's median step (``argmax``: its most
+    likely step, as the site's method would take it).
     """
     out = np.asarray(out).reshape(-1, OUTPUT_SIZE)
     v = np.zeros((out.shape[0], VOICE_PARAMS), dtype=np.uint8)
     for k, number in enumerate(CAT_INDEX):
         v[:, number] = np.argmax(out[:, CAT_OFFSETS[k]:CAT_OFFSETS[k + 1]], axis=1)
-    v[:, ORD_INDEX] = ordinal_median(out).astype(np.uint8)
+    ordinal = ordinal_mode if argmax else ordinal_median
+    v[:, ORD_INDEX] = ordinal(out).astype(np.uint8)
     return v
 
 
