@@ -168,3 +168,34 @@ def test_knob_patch_keeps_a_valid_voice(small_model: Model) -> None:
     for value in range(0, 128, 9):
         edit, _ = knobs.move(16, value, edit)
         assert Patch.from_vced(edit.to_vced()) == edit
+
+
+def test_cli_generate_send_stores_through_the_control_interface(
+        small_model: Model, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dx7d.config import load
+    from dx7d.daemon.audio import AudioStats
+    from dx7d.daemon.cli import main
+    from dx7d.engine_cpp import Synth
+
+    model_path = tmp_path / "m.npz"
+    small_model.save(model_path)
+    dispatcher = _dispatcher(tmp_path, Synth(48000, 4))
+    dispatcher.start()
+    source = type("Source", (), {})()
+    source.dispatcher, source.engine, source.audio_stats = dispatcher, _Counters(), AudioStats()
+    source.config, source.started = load(None), 0.0
+    source.output = type("Out", (), {"kind": "null", "device_name": "null"})()
+    source.midi = type("Midi", (), {"api_name": "alsa", "listening": False, "connected": []})()
+    server = ControlServer("127.0.0.1", 0, dispatcher, "tok3n", lambda: status_document(source))
+    server.start()
+    try:
+        out = tmp_path / "new.syx"
+        code = main(["generate", "--model", str(model_path), "--seed", "21", "-o", str(out),
+                     "--send", "--host", f"127.0.0.1:{server.port}", "--token", "tok3n", "-q"])
+        assert code == 0
+        assert "cartridge stored in the daemon" in capsys.readouterr().out
+        assert [p.name for p in dispatcher.internal] == [p.name for p in Bank.read(out)]
+        assert Bank.read(tmp_path / "state" / "cartridge.syx") == Bank.read(out)
+    finally:
+        server.stop()
+        dispatcher.stop()
