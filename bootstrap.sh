@@ -20,8 +20,9 @@ RUNTIME_APT=(python3 python3-venv python3-dev g++ portaudio19-dev libasound2-dev
 RUNTIME_APT+=(build-essential)
 # jackd2: the end-to-end tests run a private JACK server (dummy backend);
 # iproute2 and util-linux: the discovery test runs inside its own network namespace;
-# systemd (systemd-analyze) and shellcheck: the unit and install scripts are checked.
-TEST_APT=(jackd2 iproute2 util-linux systemd shellcheck)
+# systemd (systemd-analyze) and shellcheck: the unit and install scripts are checked;
+# chromium and chromium-driver: the page's browser tests (headless, driven by selenium).
+TEST_APT=(jackd2 iproute2 util-linux systemd shellcheck chromium chromium-driver)
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
@@ -85,10 +86,10 @@ typecheck() {
     # a tree of links, so cross-package imports are checked too.
     local tree=.venv/typecheck/dx7d
     mkdir -p "$tree"
-    for pkg in daemon voices engine_cpp config; do
+    for pkg in daemon voices engine_cpp config generator; do
         ln -sfn "$PWD/$pkg" "$tree/$pkg"
     done
-    MYPYPATH=.venv/typecheck .venv/bin/mypy -p dx7d.daemon -p dx7d.voices -p dx7d.engine_cpp -p dx7d.config
+    MYPYPATH=.venv/typecheck .venv/bin/mypy -p dx7d.daemon -p dx7d.voices -p dx7d.engine_cpp -p dx7d.config -p dx7d.generator
 }
 
 cmd=${1:-}

@@ -22,6 +22,7 @@ __all__ = [
     "device",
     "int_choice",
     "int_range",
+    "knob_map",
     "listen",
     "midi_channel",
     "name_template",
@@ -268,3 +269,36 @@ def name_template(max_len: int) -> Check:
 
     return Check(f"a string of 1 to {max_len} characters; {{hostname}} is replaced by the "
                  "machine's host name ({{ and }} for literal braces)", fn)
+
+
+# Controllers the daemon already gives a meaning (bank select, wheel, breath, foot,
+# portamento, volume, pedals, data entry and (N)RPN, channel mode messages): never knobs.
+_RESERVED_CCS = frozenset({0, 1, 2, 4, 5, 6, 7, 32, 38, 64, 65, 96, 97, 98, 99, 100, 101,
+                           *range(120, 128)})
+
+
+def knob_map(max_knobs: int, max_dimension: int) -> Check:
+    """A mapping of MIDI CC numbers to latent dimensions (1-based), at most ``max_knobs``
+    entries, each CC free for the purpose and each dimension mapped once; stored as a dict."""
+
+    def fn(value: object) -> object:
+        if not isinstance(value, dict):
+            raise _wrong_type(value)
+        if len(value) > max_knobs:
+            raise Invalid(f"{len(value)} knobs, at most {max_knobs}")
+        seen: dict[int, int] = {}
+        for cc, dim in value.items():
+            if not _is_int(cc) or not 0 <= cc <= 127:
+                raise Invalid(f"CC {show_value(cc)} is not a controller number 0-127")
+            if cc in _RESERVED_CCS:
+                raise Invalid(f"CC {cc} already has a meaning in dx7d")
+            if not _is_int(dim) or not 1 <= dim <= max_dimension:
+                raise Invalid(f"CC {cc}: dimension {show_value(dim)} is not 1-{max_dimension}")
+            if dim in seen:
+                raise Invalid(f"dimension {dim} given to CC {seen[dim]} and CC {cc}")
+            seen[dim] = cc
+        return {int(cc): int(dim) for cc, dim in sorted(value.items())}
+
+    return Check(f"a mapping of up to {max_knobs} MIDI CC numbers to latent dimensions "
+                 f"1-{max_dimension} (e.g. {{16: 1, 17: 2}}); {{}} for none; not CC 0-2, 4-7, "
+                 "32, 38, 64, 65, 96-101, 120-127", fn)

@@ -14,6 +14,7 @@ __all__ = [
     "Config",
     "ControlConfig",
     "EngineConfig",
+    "GeneratorConfig",
     "LogConfig",
     "MidiConfig",
     "StorageConfig",
@@ -97,10 +98,18 @@ class LogConfig:
     level: Literal["debug", "info", "warning", "error"]
 
 
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """The `generator` section."""
+
+    model: str | None
+    knobs: dict[int, int]  # CC -> latent dimension, 1-based
+
+
 _SECTION_TYPES: dict[str, type] = {
     "audio": AudioConfig, "midi": MidiConfig, "engine": EngineConfig,
     "storage": StorageConfig, "control": ControlConfig, "zeroconf": ZeroconfConfig,
-    "log": LogConfig,
+    "log": LogConfig, "generator": GeneratorConfig,
 }
 
 
@@ -115,6 +124,7 @@ class Config:
     control: ControlConfig
     zeroconf: ZeroconfConfig
     log: LogConfig
+    generator: GeneratorConfig
 
     @classmethod
     def from_values(cls, values: dict[str, Any]) -> Config:

@@ -102,6 +102,12 @@ _ROWS = (
         "service instance name to announce", _A.ZEROCONF),
     Key("log.level", "info", c.choice("debug", "info", "warning", "error"),
         "lowest level of log message written", _A.LIVE),
+    Key("generator.model", None, c.optional(c.path()),
+        "the cartridge generator's model (.npz from dx7d train); null: the shipped one",
+        _A.RESTART),
+    Key("generator.knobs", {}, c.knob_map(8, 16),
+        "MIDI CCs that move the current voice along latent dimensions; {}: none",
+        _A.RESTART),
 )
 
 SCHEMA: MappingProxyType[str, Key] = MappingProxyType({k.name: k for k in _ROWS})

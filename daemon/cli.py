@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "dx7d.engine_cpp._cli",
     "dx7d.config._cli",
     "dx7d.daemon._control_cli",
+    "dx7d.generator._cli",
 )
 
 

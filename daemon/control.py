@@ -7,36 +7,47 @@
     PUT  /voice           replace the edit buffer (it sounds at once)
     POST /program/{1-32}  select a voice of the current bank
     POST /panic           all sound off, all notes off
+    POST /generate        generate a listened-to cartridge (JSON body: style, seed,
+                          temperature; all optional) and store it like PUT /cartridge
+
+and the module's own page at ``/`` (dx7d.daemon._web: its files and the routes it uses).
+
+An asyncio server (aiohttp) on a thread of its own; all the work is done by the
+dispatcher (``Dispatcher.submit``), so the server never touches audio or MIDI and no
+thread waits on a client. When the dispatcher does not start a command within
+``COMMAND_TIMEOUT_S`` the reply is 503 and the command is withdrawn (a command that
+had started is waited for and answered: an upload is answered or not applied).
 
 Loopback by default. A token (``control.token``) is required as ``Authorization:
 Bearer <token>`` whenever one is configured (and the configuration refuses a
-non-loopback address without one); it is compared in constant time. Bodies over
-64 KiB are refused; a client that sends nothing for ``CLIENT_TIMEOUT_S``, or has not
-sent a whole request within ``REQUEST_TIMEOUT_S`` (a slowloris trickling a byte at a
-time), is dropped; at most ``MAX_CONNECTIONS`` connections are served at once. All
-the work is done by the dispatcher, so the server never touches audio or MIDI; when
-the dispatcher does not answer within ``COMMAND_TIMEOUT_S`` the reply is 503.
+non-loopback address without one); it is compared in constant time. Requests that
+change something are refused when they come from another site's page (Origin,
+Sec-Fetch-Site, Referer) or as a form; a Host name that is not one of this machine's
+(DNS rebinding) is refused for every request. Bodies over 64 KiB are refused before
+they are read. Connection slots, the request-head deadline and the busy answer are
+in dx7d.daemon._control_guard.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import io
 import json
 import logging
 import re
 import socket
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import TimeoutError as FutureTimeout
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from aiohttp import web
 from dx7d.voices import BankDump, SysexError, VoiceDump, bank_dump, parse_sysex, voice_dump
 
+from ._control_guard import Connection, Limits, Slots
+from ._control_origin import HostCheck, cross_site_reason
 from .dispatcher import Dispatcher
 
 __all__ = ["MAX_BODY", "ControlServer", "status_document"]
@@ -44,35 +55,29 @@ __all__ = ["MAX_BODY", "ControlServer", "status_document"]
 log = logging.getLogger("dx7d.control")
 
 MAX_BODY = 64 * 1024  # bytes; a cartridge is 4104
-CLIENT_TIMEOUT_S = 5.0  # a client that sends nothing for this long is dropped
-REQUEST_TIMEOUT_S = 10.0  # a whole request (line, headers, body) must arrive within this
-COMMAND_TIMEOUT_S = 5.0  # how long a request waits for the dispatcher
-MAX_CONNECTIONS = 16  # connections served at once; more are closed at once
-_PROGRAM = re.compile(r"^/program/([^/]*)$")
+CLIENT_TIMEOUT_S = 5.0  # silence allowed inside a body, and between kept-alive requests
+HEAD_TIMEOUT_S = 3.0  # a request head (line and headers) must arrive within this
+REQUEST_TIMEOUT_S = 10.0  # a whole request (head and body) must arrive within this
+COMMAND_TIMEOUT_S = 5.0  # how long a request waits for the dispatcher to start it
+MAX_CONNECTIONS = 64  # connections held at once (asyncio: a few KiB each)
+MAX_PER_ADDRESS = 8  # from one client address (a browser opens up to 6)
+MAX_HEADERS = 100  # header lines in one request
+RETRY_AFTER_S = 1  # the Retry-After of a busy answer, seconds
+_PROGRAM = re.compile(r"^/program/([^/?]*)$")
+_METHODS = frozenset({"GET", "PUT", "POST"})
 
 
 class _Busy(Exception):
-    """The dispatcher did not run a command within COMMAND_TIMEOUT_S."""
+    """The dispatcher did not start a command within COMMAND_TIMEOUT_S."""
 
 
-class _DeadlineReader(socket.SocketIO):
-    """A socket reader that gives up when a request takes longer than its deadline.
+class _Refused(Exception):
+    """A request refused with ``status`` and a message (answered as JSON)."""
 
-    Each read waits at most CLIENT_TIMEOUT_S and never past ``deadline``, so a client
-    trickling one byte every few seconds cannot hold a connection open forever.
-    """
-
-    def __init__(self, sock: socket.socket) -> None:
-        super().__init__(sock, "rb")
-        self.connection = sock
-        self.deadline = float("inf")
-
-    def readinto(self, b: Any) -> int | None:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeoutError("the request took too long to arrive")
-        self.connection.settimeout(min(CLIENT_TIMEOUT_S, remaining))
-        return super().readinto(b)
+    def __init__(self, status: int, message: str, close: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.close = close
 
 
 def _record_refusal(dispatcher: Dispatcher, reason: str) -> None:
@@ -134,267 +139,381 @@ def status_document(daemon: Any) -> dict[str, Any]:
         },
         "active_sensing_timeouts": dispatch.active_sensing_timeouts,
         "memory_protect": daemon.dispatcher.memory_protect,
+        "control": _connection_counts(getattr(daemon, "control", None)),
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    timeout = CLIENT_TIMEOUT_S  # socket timeout: slow clients are dropped
-    protocol_version = "HTTP/1.1"
-    default_request_version = "HTTP/1.0"  # junk gets a status line, not a bare HTTP/0.9 body
-    server_version = "dx7d"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s %s", self.address_string(), format % args)
-
-    def setup(self) -> None:
-        super().setup()
-        self.rfile.close()  # replaced by a reader that keeps the request's deadline
-        self._reader = _DeadlineReader(self.connection)
-        self.rfile = io.BufferedReader(self._reader)
-
-    # -- plumbing -------------------------------------------------------------------------
-
-    def _reply(self, status: HTTPStatus, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _json(self, status: HTTPStatus, document: object) -> None:
-        body = json.dumps(document, indent=2).encode() + b"\n"
-        self._reply(status, body, "application/json")
-
-    def _error(self, status: HTTPStatus, message: str) -> None:
-        self.close_connection = True
-        self._json(status, {"error": message})
-
-    def send_error(self, code: int, message: str | None = None,
-                   explain: str | None = None) -> None:
-        """http.server's own refusals (bad request line, unknown method, ...) in JSON."""
-        status = HTTPStatus(code)
-        self._error(status, message or status.phrase)
-
-    def _authorized(self) -> bool:
-        token = self.server.token
-        if token is None:
-            return True
-        given = self.headers.get("Authorization", "")
-        expected = f"Bearer {token}"
-        if hmac.compare_digest(given.encode(), expected.encode()):
-            return True
-        self.send_response(HTTPStatus.UNAUTHORIZED)
-        self.send_header("WWW-Authenticate", 'Bearer realm="dx7d"')
-        body = b'{"error": "missing or wrong bearer token"}\n'
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        self.close_connection = True
-        return False
-
-    def _body(self) -> bytes | None:
-        length_text = self.headers.get("Content-Length")
-        if "Transfer-Encoding" in self.headers:  # with a Content-Length too: ambiguous
-            self._error(HTTPStatus.LENGTH_REQUIRED,
-                        "Transfer-Encoding is not supported: send a Content-Length")
-            return None
-        if length_text is None:
-            self._error(HTTPStatus.LENGTH_REQUIRED, "a Content-Length header is required")
-            return None
-        lengths = self.headers.get_all("Content-Length", [])
-        if len(set(lengths)) > 1 or not (length_text.isascii() and length_text.isdigit()):
-            # digits only: int() would take " 12", "+12", "1_2"; two different lengths
-            # are how requests get smuggled past a proxy
-            shown = ", ".join(repr(v) for v in lengths)
-            self._error(HTTPStatus.BAD_REQUEST, f"bad Content-Length {shown}")
-            return None
-        length = int(length_text)
-        if length > MAX_BODY:
-            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                        f"body of {length} bytes refused: at most {MAX_BODY}")
-            return None
-        data = self.rfile.read(length)
-        if len(data) != length:
-            self._error(HTTPStatus.BAD_REQUEST, "body shorter than its Content-Length")
-            return None
-        return data
-
-    def _dispatch(self, run: Callable[[], Any]) -> Any:
-        future = self.server.dispatcher.submit(run)
-        try:
-            return future.result(timeout=COMMAND_TIMEOUT_S)
-        except FutureTimeout:  # also the builtin TimeoutError: tell it from a socket's
-            future.cancel()
-            raise _Busy from None
-
-    # -- verbs ----------------------------------------------------------------------------
-
-    def _skip_body(self) -> bool:
-        """Read and drop a body nobody asked for (GET, POST), so the next request on the
-        connection starts where it should; False when it was refused."""
-        if "Transfer-Encoding" in self.headers:
-            self.close_connection = True  # not read: the connection ends after the reply
-        if self.headers.get("Content-Length") not in (None, "0"):
-            return self._body() is not None
-        return True
-
-    def do_GET(self) -> None:
-        if not self._authorized() or not self._skip_body():
-            return
-        dispatcher = self.server.dispatcher
-        if self.path == "/status":
-            self._json(HTTPStatus.OK, self.server.status())
-        elif self.path == "/cartridge":
-            data = self._dispatch(lambda: bank_dump(dispatcher.internal, 0))
-            self._reply(HTTPStatus.OK, data, "application/octet-stream")
-        elif self.path == "/voice":
-            data = self._dispatch(lambda: voice_dump(dispatcher.edit_buffer, 0))
-            self._reply(HTTPStatus.OK, data, "application/octet-stream")
-        else:
-            self._error(HTTPStatus.NOT_FOUND, f"no such resource {self.path!r}")
-
-    def do_PUT(self) -> None:
-        if not self._authorized():
-            return
-        if self.path not in ("/cartridge", "/voice"):
-            self._error(HTTPStatus.NOT_FOUND, f"no such resource {self.path!r}")
-            return
-        body = self._body()
-        if body is None:
-            return
-        wanted = BankDump if self.path == "/cartridge" else VoiceDump
-        dispatcher = self.server.dispatcher
-        try:
-            message = parse_sysex(body)
-            if not isinstance(message, wanted):
-                raise SysexError(f"{self.path} takes a {wanted.__name__}, "
-                                 f"got a {type(message).__name__}")
-        except SysexError as exc:
-            reason = f"{self.path} refused ({len(body)} bytes): {exc}"
-            self._dispatch(lambda: _record_refusal(dispatcher, reason))
-            self._error(HTTPStatus.BAD_REQUEST, reason)
-            return
-
-        result: dict[str, object]
-        if isinstance(message, BankDump):
-            bank = message.bank
-            store: Callable[[], None] = lambda: dispatcher.store_bank(bank)  # noqa: E731
-            result = {"stored": [p.name for p in bank]}
-        else:
-            assert isinstance(message, VoiceDump)
-            patch = message.patch
-            store = lambda: dispatcher.load_voice(patch)  # noqa: E731
-            result = {"voice": patch.name}
-
-        def apply() -> None:
-            store()
-            dispatcher.stats.sysex_accepted += 1
-
-        try:
-            self._dispatch(apply)
-        except SysexError as exc:  # memory protect
-            self._error(HTTPStatus.CONFLICT, str(exc))
-            return
-        self._json(HTTPStatus.OK, result)
-
-    def do_POST(self) -> None:
-        if not self._authorized() or not self._skip_body():
-            return
-        dispatcher = self.server.dispatcher
-        match = _PROGRAM.match(self.path)
-        if match:
-            text = match.group(1)
-            if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 32):
-                self._error(HTTPStatus.BAD_REQUEST, f"program {text!r}: allowed 1-32")
-                return
-            number = int(text)
-            name = self._dispatch(lambda: dispatcher.program_change(number - 1))
-            self._json(HTTPStatus.OK, {"program": number, "name": name})
-        elif self.path == "/panic":
-            self._dispatch(dispatcher.panic)
-            self._json(HTTPStatus.OK, {"panic": True})
-        else:
-            self._error(HTTPStatus.NOT_FOUND, f"no such resource {self.path!r}")
-
-    def handle_one_request(self) -> None:
-        self._reader.deadline = time.monotonic() + REQUEST_TIMEOUT_S
-        try:
-            super().handle_one_request()  # drops the connection itself on a socket timeout
-        except _Busy:
-            self._error(HTTPStatus.SERVICE_UNAVAILABLE, "the daemon is busy; try again")
-        except (ConnectionError, TimeoutError):
-            self.close_connection = True
-        except Exception as exc:  # a failing command (e.g. a full disk) answers, not hangs
-            log.exception("control request %s %s failed", self.command, self.path)
-            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}")
+def _connection_counts(server: ControlServer | None) -> dict[str, int] | None:
+    """The control interface's connections now, and those it refused or dropped."""
+    if server is None:
+        return None
+    slots = server.slots
+    return {"connections": slots.open, "refused_busy": slots.refused_busy,
+            "dropped_slow": slots.dropped_slow}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = MAX_CONNECTIONS
+class _Context:
+    """What every request handler reaches through ``request.app[CONTEXT]``."""
 
-    def __init__(self, address: tuple[str, int], dispatcher: Dispatcher, token: str | None,
-                 status: Callable[[], dict[str, Any]]) -> None:
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _Handler)
+    def __init__(self, dispatcher: Dispatcher, token: str | None,
+                 status: Callable[[], dict[str, Any]], hosts: HostCheck) -> None:
         self.dispatcher = dispatcher
         self.token = token
         self.status = status
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.hosts = hosts
+        self.slots = Slots()
+        self.generator: Any = None  # dx7d.generator.service.GenerationService, if any
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            log.warning("control: %d connections already open; closing one from %s",
-                        MAX_CONNECTIONS, client_address[0])
-            self.shutdown_request(request)
-            return
-        try:
-            super().process_request(request, client_address)
-        except BaseException:
-            self._slots.release()
-            raise
+    async def run(self, command: Callable[[], Any]) -> Any:
+        """Run ``command`` in the dispatcher thread and wait for its result.
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        Not started within COMMAND_TIMEOUT_S: withdrawn, and _Busy (503). Started: waited
+        for to the end, so what was applied is always what is answered.
+        """
+        future: Future[Any] = self.dispatcher.submit(command)
+        waiting = asyncio.wrap_future(future)
         try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
+            return await asyncio.wait_for(asyncio.shield(waiting), COMMAND_TIMEOUT_S)
+        except TimeoutError:
+            if future.cancel():
+                raise _Busy from None
+            return await waiting
+
+
+CONTEXT = web.AppKey("dx7d-control", _Context)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_response(status: int, document: object, *, close: bool = False,
+                  headers: dict[str, str] | None = None) -> web.Response:
+    body = json.dumps(document, indent=2).encode() + b"\n"
+    response = web.Response(status=status, body=body, content_type="application/json",
+                            headers=headers)
+    if close:
+        response.force_close()
+    return response
+
+
+def error_response(status: int, message: str, *, close: bool = True,
+                   headers: dict[str, str] | None = None) -> web.Response:
+    """A refusal: ``{"error": message}``; the connection ends after it (as before)."""
+    return json_response(status, {"error": message}, close=close, headers=headers)
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request body, read within the request's deadlines.
+
+    Refused (411) without a Content-Length; a client silent for CLIENT_TIMEOUT_S, or
+    past REQUEST_TIMEOUT_S since its head, is dropped without an answer.
+    """
+    length = request.content_length
+    if length is None:
+        raise _Refused(411, "a Content-Length header is required", close=True)
+    protocol = request.protocol
+    started = protocol.head_time if isinstance(protocol, Connection) else time.monotonic()
+    deadline = started + REQUEST_TIMEOUT_S
+    data = bytearray()
+    while len(data) < length:
+        remaining = deadline - time.monotonic()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            chunk = await asyncio.wait_for(request.content.read(length - len(data)),
+                                           min(CLIENT_TIMEOUT_S, remaining))
+        except TimeoutError:
+            _drop(request)
+            raise ConnectionResetError("the request body took too long to arrive") from None
+        if not chunk:
+            raise _Refused(400, "body shorter than its Content-Length", close=True)
+        data += chunk
+    return bytes(data)
+
+
+def _drop(request: web.Request) -> None:
+    if request.transport is not None:
+        request.transport.close()
+
+
+def _is_public(request: web.Request) -> bool:
+    """The page's own files: served without the token (the page asks for it)."""
+    return request.method == "GET" and (request.path == "/" or request.path.startswith("/web/"))
+
+
+def _token_ok(ctx: _Context, request: web.Request) -> bool:
+    if ctx.token is None:
+        return True
+    given = request.headers.get("Authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {ctx.token}".encode())
+
+
+async def _checked(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every rule before a handler runs, in order; the first that fails answers."""
+    ctx = request.app[CONTEXT]
+    headers = request.headers
+    if not ctx.hosts.allowed(headers.get("Host")):
+        return error_response(403, f"Host {headers.get('Host')!r} is not a name of this "
+                                   "module (refused: DNS rebinding)")
+    if request.method not in _METHODS:
+        return error_response(501, f"method {request.method} is not supported")
+    if len(request.raw_headers) > MAX_HEADERS:
+        return error_response(431, f"{len(request.raw_headers)} header lines: at most "
+                                   f"{MAX_HEADERS}")
+    if "Transfer-Encoding" in headers:
+        return error_response(411, "Transfer-Encoding is not supported: send a "
+                                   "Content-Length")
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        return error_response(413, f"body of {length} bytes refused: at most {MAX_BODY}")
+    if _is_public(request):
+        return await handler(request)
+    if not _token_ok(ctx, request):
+        return error_response(401, "missing or wrong bearer token",
+                              headers={"WWW-Authenticate": 'Bearer realm="dx7d"'})
+    if request.method != "GET":
+        reason = cross_site_reason(request.method, headers)
+        if reason is not None:
+            log.warning("control: %s %s from %s", reason, request.path, request.remote)
+            return error_response(403, reason)
+    return await handler(request)
+
+
+@web.middleware
+async def _policy(request: web.Request, handler: Handler) -> web.StreamResponse:
+    protocol = request.protocol
+    if isinstance(protocol, Connection):
+        protocol.head_received()
+    try:
+        return await _checked(request, handler)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        return error_response(404, f"no such resource {request.path!r}")
+    except _Refused as refusal:
+        return error_response(refusal.status, str(refusal), close=refusal.close)
+    except _Busy:
+        return error_response(503, "the daemon is busy; try again",
+                              headers={"Retry-After": str(RETRY_AFTER_S)})
+    except (ConnectionError, asyncio.CancelledError):
+        raise
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # a failing command (e.g. a full disk) answers, not hangs
+        log.exception("control request %s %s failed", request.method, request.path)
+        return error_response(500, f"{type(exc).__name__}: {exc}")
+    finally:
+        if isinstance(protocol, Connection):
+            protocol.request_done()
+
+
+# -- the endpoints ---------------------------------------------------------------------------
+
+
+async def _status(request: web.Request) -> web.StreamResponse:
+    return json_response(200, request.app[CONTEXT].status())
+
+
+async def _get_cartridge(request: web.Request) -> web.StreamResponse:
+    dispatcher = request.app[CONTEXT].dispatcher
+    data = await request.app[CONTEXT].run(lambda: bank_dump(dispatcher.internal, 0))
+    return web.Response(body=data, content_type="application/octet-stream")
+
+
+async def _get_voice(request: web.Request) -> web.StreamResponse:
+    dispatcher = request.app[CONTEXT].dispatcher
+    data = await request.app[CONTEXT].run(lambda: voice_dump(dispatcher.edit_buffer, 0))
+    return web.Response(body=data, content_type="application/octet-stream")
+
+
+async def apply_dump(ctx: _Context, where: str, body: bytes,
+                     wanted: type[BankDump] | type[VoiceDump]) -> web.Response:
+    """Validate ``body`` as a ``wanted`` dump and apply it like a MIDI dump: the refusal
+    (400, counted in /status) or the stored names. Also used by the page's routes."""
+    dispatcher = ctx.dispatcher
+    try:
+        message = parse_sysex(body)
+        if not isinstance(message, wanted):
+            raise SysexError(f"{where} takes a {wanted.__name__}, "
+                             f"got a {type(message).__name__}")
+    except SysexError as exc:
+        reason = f"{where} refused ({len(body)} bytes): {exc}"
+        await ctx.run(lambda: _record_refusal(dispatcher, reason))
+        return error_response(400, reason)
+
+    result: dict[str, object]
+    if isinstance(message, BankDump):
+        bank = message.bank
+        store: Callable[[], None] = lambda: dispatcher.store_bank(bank)  # noqa: E731
+        result = {"stored": [p.name for p in bank]}
+    else:
+        assert isinstance(message, VoiceDump)
+        patch = message.patch
+        store = lambda: dispatcher.load_voice(patch)  # noqa: E731
+        result = {"voice": patch.name}
+
+    def apply() -> None:
+        store()
+        dispatcher.stats.sysex_accepted += 1
+
+    try:
+        await ctx.run(apply)
+    except SysexError as exc:  # memory protect
+        return error_response(409, str(exc))
+    return json_response(200, result)
+
+
+async def _put_cartridge(request: web.Request) -> web.StreamResponse:
+    body = await read_body(request)
+    return await apply_dump(request.app[CONTEXT], "/cartridge", body, BankDump)
+
+
+async def _put_voice(request: web.Request) -> web.StreamResponse:
+    body = await read_body(request)
+    return await apply_dump(request.app[CONTEXT], "/voice", body, VoiceDump)
+
+
+async def _program(request: web.Request) -> web.StreamResponse:
+    match = _PROGRAM.match(request.raw_path)  # raw: "/program/%31" is not program 1
+    text = match.group(1) if match else request.raw_path.rsplit("/", 1)[-1]
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 32):
+        return error_response(400, f"program {text!r}: allowed 1-32")
+    number = int(text)
+    dispatcher = request.app[CONTEXT].dispatcher
+    name = await request.app[CONTEXT].run(lambda: dispatcher.program_change(number - 1))
+    return json_response(200, {"program": number, "name": name})
+
+
+async def _panic(request: web.Request) -> web.StreamResponse:
+    await request.app[CONTEXT].run(request.app[CONTEXT].dispatcher.panic)
+    return json_response(200, {"panic": True})
+
+
+def _application(ctx: _Context) -> web.Application:
+    app = web.Application(middlewares=[_policy], client_max_size=MAX_BODY)
+    app[CONTEXT] = ctx
+    app.router.add_get("/status", _status, allow_head=False)
+    app.router.add_get("/cartridge", _get_cartridge, allow_head=False)
+    app.router.add_put("/cartridge", _put_cartridge)
+    app.router.add_get("/voice", _get_voice, allow_head=False)
+    app.router.add_put("/voice", _put_voice)
+    app.router.add_post("/program/{number:.*}", _program)
+    app.router.add_post("/panic", _panic)
+    from . import _web, _web_generate  # the page and the routes it uses
+
+    _web.add_routes(app)
+    _web_generate.add_routes(app)
+    return app
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+def _limits() -> Limits:
+    """The module's limits as they are now (tests and reloads may change them)."""
+    return Limits(max_connections=MAX_CONNECTIONS, max_per_address=MAX_PER_ADDRESS,
+                  head_timeout_s=HEAD_TIMEOUT_S, idle_timeout_s=CLIENT_TIMEOUT_S,
+                  retry_after_s=RETRY_AFTER_S)
 
 
 class ControlServer:
-    """The control interface, serving from a thread of its own."""
+    """The control interface, serving from an asyncio loop on a thread of its own.
+
+    The socket is bound here (an OSError when the address is taken), so a caller knows
+    at once; requests are served from :meth:`start` to :meth:`stop`.
+    """
 
     def __init__(self, host: str, port: int, dispatcher: Dispatcher, token: str | None,
                  status: Callable[[], dict[str, Any]]) -> None:
-        self._server = _Server((host, port), dispatcher, token, status)
-        self.port = self._server.server_address[1]
-        self.host = str(self._server.server_address[0])  # numeric, as bound (for zeroconf)
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.2},
-                                        name="dx7d-control", daemon=True)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._socket.bind((host, port))
+            self._socket.listen(MAX_CONNECTIONS)
+        except OSError:
+            self._socket.close()
+            raise
+        bound = self._socket.getsockname()
+        self.port = int(bound[1])
+        self.host = str(bound[0])  # numeric, as bound (for zeroconf)
+        self._context = _Context(dispatcher, token, status, HostCheck(host, self.port))
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._stopping: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._serve, name="dx7d-control", daemon=True)
 
     @property
     def token(self) -> str | None:
         """The bearer token required from now on (None: none); settable while serving, so
         a reload can change control.token without rebinding."""
-        return self._server.token
+        return self._context.token
 
     @token.setter
     def token(self, value: str | None) -> None:
-        self._server.token = value
+        self._context.token = value
+
+    @property
+    def generator(self) -> Any:
+        """What POST /generate calls (dx7d.generator.service.GenerationService; None: the
+        route answers 404)."""
+        return self._context.generator
+
+    @generator.setter
+    def generator(self, value: Any) -> None:
+        self._context.generator = value
+
+    @property
+    def slots(self) -> Slots:
+        """Connections held now, and how many were refused busy or dropped as slow."""
+        return self._context.slots
 
     def start(self) -> None:
         self._thread.start()
+        self._ready.wait()
+        if self._failure is not None:
+            raise RuntimeError(f"the control interface did not start: {self._failure}")
         log.info("control interface on http://%s:%d/ (token %s)",
                  f"[{self.host}]" if ":" in self.host else self.host, self.port,
-                 "required" if self._server.token else "not set")
+                 "required" if self._context.token else "not set")
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        if not self._thread.is_alive():
+            self._socket.close()
+            return
+        stopping = self._stopping
+        if stopping is not None:
+            self._loop.call_soon_threadsafe(stopping.set)
         self._thread.join()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._main())
+        finally:
+            self._loop.close()
+
+    async def _main(self) -> None:
+        self._stopping = asyncio.Event()
+        try:
+            runner = web.AppRunner(_application(self._context), handle_signals=False,
+                                   access_log=None, max_headers=MAX_HEADERS + 28)
+            await runner.setup()
+            server = runner.server
+            assert server is not None
+            loop = asyncio.get_running_loop()
+            slots = self._context.slots
+
+            def connection() -> Connection:
+                return Connection(server, loop=loop, slots=slots, limits=_limits,
+                                  keepalive_timeout=3600.0, max_headers=MAX_HEADERS + 28,
+                                  access_log=None, lingering_time=1.0)
+
+            listener = await loop.create_server(connection, sock=self._socket,
+                                                backlog=MAX_CONNECTIONS)
+        except BaseException as exc:
+            self._failure = exc
+            self._ready.set()
+            raise
+        self._ready.set()
+        await self._stopping.wait()
+        listener.close()
+        await server.shutdown(1.0)
+        await runner.cleanup()

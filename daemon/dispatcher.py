@@ -131,6 +131,7 @@ class Dispatcher:
         self._sensing = False
         self._last_activity = 0.0
         self._thread: threading.Thread | None = None
+        self.knobs: Any = None  # daemon.knobs.LatentKnobs when generator.knobs maps CCs
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -249,7 +250,9 @@ class Dispatcher:
             self.engine.pitch_bend(((data[1] << 7) | data[0]) - 8192, frame=frame)
 
     def _control_change(self, cc: int, value: int, frame: int) -> None:
-        if cc in _ENGINE_CCS:
+        if self.knobs is not None and self.knobs.handles(cc):
+            self._knob(cc, value, frame)
+        elif cc in _ENGINE_CCS:
             self.engine.control_change(cc, value, frame=frame)
         elif cc == 0:
             self.pending_bank[0] = value
@@ -259,6 +262,17 @@ class Dispatcher:
             self.engine.set_function(64, 1, frame=frame)
         elif cc == 127:  # poly mode on
             self.engine.set_function(64, 0, frame=frame)
+
+    def _knob(self, cc: int, value: int, frame: int) -> None:
+        """A latent knob moved (daemon.knobs): the decoded voice replaces the edit buffer
+        and the notes that sound take it at once (one voice parameter event makes the
+        engine update them from the whole new edit buffer)."""
+        patch, changed = self.knobs.move(cc, value, self.edit_buffer)
+        self.edit_buffer = patch
+        self.engine.load_patch(patch, frame=frame)
+        if changed is not None:
+            self.engine.voice_parameter(changed, patch.get_param(changed), frame=frame)
+        self._dirty_edit = True
 
     def program_change(self, program: int, *, frame: int | None = None) -> str:
         """Select voice ``program`` (0-127, wraps to 0-31 like a DX7) of the selected bank."""

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from dx7d.config import (
@@ -101,6 +102,7 @@ class Daemon:
         self.started = time.monotonic()
         self.control: ControlServer | None = None
         self.announcer: Announcer | None = None
+        self.generation: Any = None  # dx7d.generator.service.GenerationService
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._signals: list[int] = []
 
@@ -133,6 +135,7 @@ class Daemon:
             self.engine, self.clock, self.storage, self.library, self.midi,
             factory=load_factory(), channel=cfg.midi.channel_index,
             memory_protect=cfg.storage.memory_protect, inbox=inbox)
+        self._start_generator()
         self.dispatcher.start()
         # MIDI first: opening rtmidi's clients (three JACK clients, each activation
         # reorders JACK's graph) while the stream ran stalled one audio callback 1-3 s.
@@ -168,7 +171,22 @@ class Daemon:
                       self.config.control.listen, exc)
             self.control = None
             return
+        self.control.generator = self.generation
         self.control.start()
+
+    def _start_generator(self) -> None:
+        """POST /generate's service (its model loads on first use) and the latent knobs."""
+        from dx7d.generator.service import GenerationService
+
+        from .knobs import load_knobs
+
+        gen = self.config.generator
+        self.generation = GenerationService(gen.model)
+        try:
+            self.dispatcher.knobs = load_knobs(gen.model, {cc: d - 1 for cc, d in
+                                                           gen.knobs.items()})
+        except (ValueError, OSError) as exc:  # a bad model file, a dimension it lacks
+            log.error("latent knobs off: %s", exc)
 
     def _start_zeroconf(self) -> None:
         if not self.config.zeroconf.enabled or self.control is None:

@@ -97,7 +97,7 @@ def test_unknown_section_suggests() -> None:
 def test_unknown_section_without_match_lists_sections() -> None:
     issue = only_issue("plugins: {}\n")
     assert issue.message == ("unknown section; allowed sections: "
-                             "audio, midi, engine, storage, control, zeroconf, log")
+                             "audio, midi, engine, storage, control, zeroconf, log, generator")
 
 
 def test_key_at_top_level_suggests_its_section() -> None:

@@ -199,7 +199,8 @@ def test_the_daemon_survives_garbage_and_plays_on(daemon: Headless) -> None:
             assert reply == b"" or reply.startswith(b"HTTP/1."), reply[:80]
     stalled = socket.create_connection(("127.0.0.1", port), timeout=15)
     try:  # a partial request, then nothing: the daemon drops it (CLIENT_TIMEOUT_S, 5 s)
-        stalled.sendall(b"PUT /cartridge HTTP/1.1\r\nContent-Length: 4104\r\n\r\n\xf0\x43\x00")
+        stalled.sendall(b"PUT /cartridge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4104"
+                        b"\r\n\r\n\xf0\x43\x00")
         assert status(daemon)["program"]["number"] >= 1  # others are served meanwhile
         t0 = time.monotonic()
         assert stalled.recv(100) == b""
@@ -282,3 +283,55 @@ def test_a_flood_of_requests_is_served_while_audio_plays_on(daemon: Headless,
           f"{after['callbacks'] - before['callbacks']} of {expected:.0f} due, "
           f"overruns +{after['overruns'] - before['overruns']}, "
           f"underflows +{after['underflows'] - before['underflows']}")
+
+
+def test_trickling_clients_do_not_block_the_real_daemon(daemon: Headless) -> None:
+    """Issue 14, finding 4, on the real daemon with its real limits: 30 connections from
+    one host trickle header bytes (as the attack did, 50 took all 16 slots and no
+    GET /status got through in 30 s); another host's GET /status is served all along,
+    the trickling host gets at most its share of slots and a 503 for the rest."""
+    from dx7d.daemon import control
+
+    tricklers = []
+    for _ in range(30):
+        s = socket.socket()
+        s.settimeout(10)
+        s.bind(("127.0.0.2", 0))
+        s.connect(("127.0.0.1", daemon.port))
+        s.sendall(b"GET /status HTTP/1.1\r\nX-Trickle: ")
+        s.setblocking(False)
+        tricklers.append(s)
+    ended: dict[int, bytes] = {}
+    try:
+        served = 0
+        deadline = time.monotonic() + 60
+        while len(ended) < len(tricklers) and time.monotonic() < deadline:
+            for i, s in enumerate(tricklers):
+                if i in ended:
+                    continue
+                try:
+                    ended[i] = s.recv(4096)  # a 503, or b"" once dropped as slow
+                    continue
+                except BlockingIOError:
+                    pass
+                except ConnectionResetError:
+                    ended[i] = b""
+                    continue
+                try:
+                    s.send(b"a")
+                except (BrokenPipeError, ConnectionResetError):
+                    ended[i] = b""
+            assert status(daemon)["program"]["number"] >= 1  # served meanwhile
+            served += 1
+            time.sleep(0.1)
+    finally:
+        for s in tricklers:
+            s.close()
+    busy = sum(1 for got in ended.values() if got.startswith(b"HTTP/1.1 503"))
+    dropped = sum(1 for got in ended.values() if got == b"")
+    assert len(ended) == 30, "some trickling clients held their slot for a minute"
+    assert busy == 30 - control.MAX_PER_ADDRESS and dropped == control.MAX_PER_ADDRESS
+    log = daemon.log()
+    assert log.count("no whole request head in time") <= 2  # one line per 10 s at most
+    print(f"30 trickling clients: {busy} answered 503, {dropped} dropped as slow; "
+          f"{served} GET /status served meanwhile")
