@@ -113,6 +113,7 @@ def status_document(daemon: Any) -> dict[str, Any]:
             "connected": daemon.midi.connected,
             "channel": cfg.midi.channel,
             "messages": dispatch.messages,
+            **_parser_counts(daemon.dispatcher),
         },
         "engine": {
             "polyphony": cfg.engine.polyphony,
@@ -135,6 +136,13 @@ def status_document(daemon: Any) -> dict[str, Any]:
         "active_sensing_timeouts": dispatch.active_sensing_timeouts,
         "memory_protect": daemon.dispatcher.memory_protect,
     }
+
+
+def _parser_counts(dispatcher: Dispatcher) -> dict[str, int]:
+    """The MIDI stream parsers' refusals (dx7d.daemon.midistream), summed over the ports."""
+    totals = dispatcher.parser_totals()
+    return {"refused_data_bytes": totals.refused_bytes + dispatcher.stats.refused_data,
+            "broken_sysex": totals.broken_sysex, "oversized_sysex": totals.oversized_sysex}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -307,7 +315,8 @@ class _Handler(BaseHTTPRequestHandler):
         match = _PROGRAM.match(self.path)
         if match:
             text = match.group(1)
-            if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 32):
+            if not (text.isascii() and text.isdigit() and len(text) <= 2
+                    and 1 <= int(text) <= 32):
                 self._error(HTTPStatus.BAD_REQUEST, f"program {text!r}: allowed 1-32")
                 return
             number = int(text)
