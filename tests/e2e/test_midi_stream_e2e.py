@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from dx7d.voices import Bank, bank_dump, dump_request
 
-from .harness import DaemonProcess, Rig, free_port, running_daemon
+from .harness import DaemonProcess, Rig, deliver, free_port, logged, running_daemon
 from .test_daemon import load_voice, sine_voice
 
 pytestmark = pytest.mark.e2e
@@ -51,37 +51,6 @@ def wait_reply(rig: Rig, count: int, timeout: float = 20.0) -> list[bytes]:
         time.sleep(0.02)
 
 
-SEND_SPAN_S = 0.25  # every send() below puts its events within this time of its first
-
-
-def xrun_near(rig: Rig, frame: int) -> bool:
-    """True if JACK reported an xrun while events sent from ``frame`` on went out (a
-    missed cycle loses its MIDI)."""
-    margin = 2 * rig.client.blocksize
-    return any(frame - margin <= f <= frame + SEND_SPAN_S * rig.rate + margin
-               for f in rig.xrun_frames)
-
-
-def deliver(rig: Rig, what: str, send: Callable[[], int], arrived: Callable[[], bool],
-            timeout: float = 10.0, attempts: int = 5) -> None:
-    """``send()`` (returns the frame of its first event) until ``arrived()``; sending again
-    only when an xrun on this busy, non-real-time JACK server may have lost the events."""
-    for _ in range(attempts):
-        at = send()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if arrived():
-                return
-            time.sleep(0.02)
-        if not xrun_near(rig, at):
-            raise AssertionError(f"{what}: not seen within {timeout} s, and no xrun")
-    raise AssertionError(f"{what}: an xrun hit each of {attempts} attempts")
-
-
-def logged(daemon: DaemonProcess, text: str, count: int = 1) -> Callable[[], bool]:
-    return lambda: daemon.log().count(text) >= count
-
-
 def named_bank(tag: str) -> Bank:
     bank = Bank.init()
     for i in range(32):
@@ -92,8 +61,7 @@ def named_bank(tag: str) -> Bank:
 def test_a_stray_f0_does_not_make_the_module_deaf_or_leave_a_note_stuck(
         tmp_path: Path, jack_server: str) -> None:
     with running_daemon(tmp_path, jack_server, **_settings()) as (daemon, rig):
-        load_voice(rig, sine_voice())
-        daemon.wait_log("voice received")
+        load_voice(rig, sine_voice(), daemon)
 
         voices = lambda: daemon.control()["engine"]["sounding_voices"]  # noqa: E731
         deliver(rig, "a note", lambda: rig.send([0x90, 69, 100]), lambda: voices() == 1)
@@ -117,7 +85,7 @@ def test_a_stray_f0_does_not_make_the_module_deaf_or_leave_a_note_stuck(
             return at
 
         deliver(rig, "the dump after a stray F0", send_dump,
-                logged(daemon, "cartridge received and stored"))
+                logged(daemon, "cartridge received and stored", 1))
         deliver(rig, "the dump reply", lambda: rig.send(dump_request(9, 0)),
                 lambda: len(wait_reply(rig, 0)) >= 1)
         assert wait_reply(rig, 1)[-1] == bank.to_syx()
@@ -136,7 +104,7 @@ def test_clock_and_active_sensing_inside_and_between_halves_of_a_dump(
             rig.send(second, at=at + 2)
             return at
 
-        deliver(rig, "the clocked dump", send, logged(daemon, "cartridge received and stored"))
+        deliver(rig, "the clocked dump", send, logged(daemon, "cartridge received and stored", 1))
         assert (daemon.state_dir / "cartridge.syx").read_bytes() == bank.to_syx()
         assert "inside the message" not in daemon.log()
 
@@ -144,8 +112,7 @@ def test_clock_and_active_sensing_inside_and_between_halves_of_a_dump(
 def test_running_status_in_one_event_plays_every_note_and_c0_80_is_no_program(
         tmp_path: Path, jack_server: str) -> None:
     with running_daemon(tmp_path, jack_server, **_settings()) as (daemon, rig):
-        load_voice(rig, sine_voice())
-        daemon.wait_log("voice received")
+        load_voice(rig, sine_voice(), daemon)
         voices = lambda: daemon.control()["engine"]["sounding_voices"]  # noqa: E731
         deliver(rig, "3 sounding voices", lambda: rig.send(bytes.fromhex("90 3c 64 40 64 43 64")),
                 lambda: voices() >= 3)  # C, E, G in one JACK event, running status
@@ -208,8 +175,11 @@ def test_an_endless_sysex_keeps_memory_flat_and_the_next_dump_is_taken(
         for k in range(1, events):  # one event a cycle: a JACK port buffer holds ~32 KiB
             rig.send(chunk, at=at + k * rig.client.blocksize)
         bank = named_bank("AFTER BIG")
-        rig.send(bank_dump(bank, 0), at=at + events * rig.client.blocksize)
-        daemon.wait_log("cartridge received and stored", count=2, timeout=60)
+        end = at + events * rig.client.blocksize
+        rig.wait_until(end - rig.rate, timeout=120)
+        deliver(rig, "the dump after the endless sysex",
+                lambda: rig.send(bank_dump(bank, 0), at=max(end, rig.frame + 128)),
+                logged(daemon, "cartridge received and stored"), timeout=30)
         after = _rss_kb(daemon)
         log = daemon.log()
     assert log.count("longer than the 8192-byte limit") == 1, log
