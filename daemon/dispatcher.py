@@ -300,7 +300,7 @@ class Dispatcher:
         self.edit_buffer = patch
         self.engine.load_patch(patch, frame=frame)
         self._dirty_state = self._dirty_edit = True
-        log.info("program %d of bank %d: %s", program + 1, self.state.bank, patch.name)
+        log.info("program %d of bank %d: %s", program + 1, self.state.bank, patch.display_name)
         return patch.name
 
     # -- sysex ----------------------------------------------------------------------------
@@ -348,7 +348,7 @@ class Dispatcher:
         self.internal = bank
         if self.state.bank == 0:
             self.current_bank = bank
-        names = ", ".join(p.name.strip() for p in bank)
+        names = ", ".join(p.display_name for p in bank)
         log.info("cartridge received and stored (%s)%s", names,
                  f"; the one it replaced is kept as {backup.name}" if backup else "")
 
@@ -357,7 +357,7 @@ class Dispatcher:
         self.edit_buffer = patch
         self.engine.load_patch(patch)
         self._dirty_edit = True
-        log.info("voice received: %s", patch.name)
+        log.info("voice received: %s", patch.display_name)
 
     def _answer_dump_request(self, request: DumpRequest) -> None:
         channel = self.channel if self.channel is not None else request.channel

@@ -185,3 +185,20 @@ def test_an_endless_sysex_keeps_memory_flat_and_the_next_dump_is_taken(
     assert log.count("longer than the 8192-byte limit") == 1, log
     assert (daemon.state_dir / "cartridge.syx").read_bytes() == bank.to_syx()
     assert after - before < 4096, f"RSS grew {after - before} KiB over an 8 MiB sysex"
+
+
+@pytest.mark.parametrize("name", ["!Instruments/Keyboard/Organ/Organs/ORGAN3.SYX",
+                                  "Aminet/166.syx"])
+def test_a_cartridge_with_control_bytes_in_its_names_comes_back_byte_identical(
+        tmp_path: Path, jack_server: str, shared_banks: Path, name: str) -> None:
+    """Issue 14, finding 9: sent as a dump, stored, asked for back: the same bytes."""
+    data = (shared_banks / "library" / name).read_bytes()
+    assert any(b < 32 for k in range(32) for b in data[6 + k * 128 + 118:6 + k * 128 + 128])
+    with running_daemon(tmp_path, jack_server, **_settings()) as (daemon, rig):
+        deliver(rig, name, lambda: rig.send(data), logged(daemon, "cartridge received"))
+        assert (daemon.state_dir / "cartridge.syx").read_bytes() == data
+        deliver(rig, "the dump reply", lambda: rig.send(dump_request(9, data[2] & 0x0F)),
+                lambda: len(wait_reply(rig, 0)) >= 1)
+        assert wait_reply(rig, 1)[-1] == data
+        log = daemon.log()
+    assert "\\x00" in log or "\\x" in log  # the names are shown readably in the log
