@@ -93,10 +93,10 @@ def _train(args: argparse.Namespace) -> int:
     else:
         fit, test = corpus, corpus.subset(np.zeros(len(corpus), bool))
         batch = min(args.batch, len(corpus))
-        # about FINE_TUNE_STEPS steps, however small the set
+        # about 400 steps, however small the set (32 voices: 400 epochs of one batch)
         epochs = args.epochs or max(1, math.ceil(400 / max(1, len(corpus) // batch)))
         cfg = TrainConfig(epochs=epochs, batch=batch, seed=args.seed,
-                          learning_rate=args.learning_rate or 3e-4)
+                          learning_rate=args.learning_rate or 2e-3)
     print(f"training on {len(fit)} voices ({'from scratch' if start is None else 'fine-tuning '}"
           f"{'' if start is None else (args.start or 'the default model')}), "
           f"{len(test)} held out, {cfg.epochs} epochs")

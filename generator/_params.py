@@ -7,7 +7,7 @@ mask), as a uint8 row.
 
 * Parameters whose range is 0-99 (rates, levels, depths, fine frequency, LFO) are
   *ordinal*: a mixture of ``ORD_COMPONENTS`` discretised logistics over the 100 steps
-  (many are two-humped: an output level is 0 or near 99), decoded as its mode.
+  (many are two-humped: an output level is 0 or near 99), decoded as its median.
 * Every other parameter (algorithm, feedback, waves, curves, modes, sync, coarse,
   detune, sensitivities, transpose) is *categorical*: a softmax over its values.
 """
@@ -40,7 +40,7 @@ __all__ = [
     "decode_outputs",
     "encode_inputs",
     "heads",
-    "ordinal_mode",
+    "ordinal_median",
     "ordinal_parts",
 ]
 
@@ -108,27 +108,32 @@ def ordinal_parts(xp: Any, out: Any) -> tuple[Any, Any, Any]:
 _EDGES: Final = np.concatenate([[-1e9], np.arange(ORD_MAX) + 0.5, [1e9]])  # step edges
 
 
-def ordinal_mode(out: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
-    """(N, NORD) the most likely step of each ordinal mixture."""
+def ordinal_median(out: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
+    """(N, NORD) the median step of each ordinal mixture.
+
+    The median, not the mode: a component near 99 puts its whole upper tail in the last
+    step, so the mode of an output level or a rate is 99 far more often than the voices
+    it learned from (measured: modulators at 99, spectra five times too bright).
+    """
     logits, mean, log_s = ordinal_parts(np, np.asarray(out, dtype=np.float64))
     w = np.exp(logits - logits.max(axis=2, keepdims=True))
     w /= w.sum(axis=2, keepdims=True)
-    z = (_EDGES[None, None, None, :] - mean[..., None]) / np.exp(log_s)[..., None]
-    cdf = 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))  # (N, NORD, K, 101)
-    pmf = (w[..., None] * np.diff(cdf, axis=3)).sum(axis=2)  # (N, NORD, 100)
-    return np.argmax(pmf, axis=2)
+    z = (_EDGES[None, None, None, 1:-1] - mean[..., None]) / np.exp(log_s)[..., None]
+    below = (w[..., None] / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))).sum(axis=2)
+    out_steps: npt.NDArray[np.int64] = (below < 0.5).sum(axis=2)  # P(x <= k) < 1/2
+    return out_steps
 
 
 def decode_outputs(out: npt.NDArray[np.floating]) -> npt.NDArray[np.uint8]:
     """(N, OUTPUT_SIZE) decoder outputs -> (N, 145) uint8 voices, each head's mode.
 
-    Categorical: the argmax; ordinal: the mixture's most likely step.
+    Categorical: the argmax; ordinal: the mixture's median step.
     """
     out = np.asarray(out).reshape(-1, OUTPUT_SIZE)
     v = np.zeros((out.shape[0], VOICE_PARAMS), dtype=np.uint8)
     for k, number in enumerate(CAT_INDEX):
         v[:, number] = np.argmax(out[:, CAT_OFFSETS[k]:CAT_OFFSETS[k + 1]], axis=1)
-    v[:, ORD_INDEX] = ordinal_mode(out).astype(np.uint8)
+    v[:, ORD_INDEX] = ordinal_median(out).astype(np.uint8)
     return v
 
 

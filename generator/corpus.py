@@ -52,7 +52,7 @@ CATEGORY_KEYWORDS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("bell", ("BELL", "CHIME", "GLOCK", "CELESTA", "CELESTE", "VIBE", "VIBRA", "MARIMBA",
               "XYLO", "KALIMBA", "TUBULAR", "GONG", "MUSIC BOX", "MBOX", "CARILLON")),
     ("pluck", ("PLUCK", "GUITAR", "GUIT", "GTR", "HARP", "KOTO", "SITAR", "BANJO", "MANDO",
-               "LUTE", "SHAMISEN", "ZITHER", "DULCIMER", "STEEL", "NYLON", "ACOUST")),
+               " LUTE", "SHAMISEN", "ZITHER", "DULCIMER", "STEEL", "NYLON", "ACOUST")),
     ("lead", ("LEAD", "SOLO", "SYN", "FLUTE", "FLT", "OBOE", "CLARI", "BASSOON", "PICCOLO",
               "WHISTLE", "RECORDER", "PAN ", "SQUARE", "SAW", "MONO", "HARMONICA", "ACCORD")),
     ("percussion", ("DRUM", "SNARE", "KICK", "TOM", "HIHAT", "HI-HAT", "HAT", "CYMBAL", "CRASH",

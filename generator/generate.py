@@ -132,7 +132,8 @@ def nearest_corpus(model: Model, voice: npt.NDArray[np.uint8], z: npt.NDArray[np
 
 
 def screen(c: Candidate, model: Model, listener: Listener) -> None:
-    """Render ``c`` and fill in its sound, nearest corpus voice and rejection reasons."""
+    """Render ``c`` and fill in its sound, nearest corpus voice and rejection reasons:
+    silent, clipping, noise-like, near-copy."""
     s = c.sound = listener.listen(c.voice)
     if s.level_db < SILENT_LEVEL_DB:
         c.rejected.append("silent")

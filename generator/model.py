@@ -127,7 +127,9 @@ class Model:
 
     # -- files ----------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
-        arrays: dict[str, Any] = {k: v.astype(np.float32) for k, v in self.weights.items()}
+        # weights as float16: half the file, and decoding is unchanged at the voice level
+        # (the numpy and JAX decoders both read the rounded weights back as float32)
+        arrays: dict[str, Any] = {k: v.astype(np.float16) for k, v in self.weights.items()}
         arrays.update({f"names_{k}": v for k, v in self.names_model.items()})
         arrays["meta"] = np.array(json.dumps(self.meta))
         arrays["corpus_voices"] = self.corpus_voices.astype(np.uint8)
