@@ -260,11 +260,14 @@ def name_template(max_len: int) -> Check:
         if len(text) > max_len:
             raise Invalid(f"{len(text)} characters")
         try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+            fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text)
+                      if f is not None]
         except ValueError as exc:
             raise Invalid(str(exc)) from None
-        if any(f != "hostname" for f in fields):
+        if any(f != "hostname" for f, _, _ in fields):
             raise Invalid("unknown placeholder")
+        if any(spec or conv for _, spec, conv in fields):  # {hostname:>99999}, {hostname!r}
+            raise Invalid("{hostname} takes no format spec or conversion")
         return text
 
     return Check(f"a string of 1 to {max_len} characters; {{hostname}} is replaced by the "

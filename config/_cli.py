@@ -50,6 +50,9 @@ def _check(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(exc)
             status = 1
+        except Exception as exc:  # a last net: config check never shows a traceback
+            print(f"{name}: cannot be checked: {type(exc).__name__}: {str(exc)[:300]}")
+            status = 1
         else:
             print(f"{name}: ok")
     return status

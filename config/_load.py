@@ -18,6 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from ._checks import Invalid, type_name
 from ._errors import ConfigError, ConfigIssue, show_value
+from ._fscheck import record_path_problem, state_dir_problem
 from ._listen import is_loopback, parse_listen
 from ._model import Config
 from ._schema import SCHEMA, SECTIONS
@@ -112,6 +113,11 @@ class _Reader:
             except yaml.YAMLError as exc:
                 self.issues.append(self._syntax_issue(text, exc))
                 return values
+            except RecursionError:
+                self.issues.append(_file_issue(
+                    self.source, None, "nested too deeply to read (a configuration has two "
+                    "levels: sections and keys)"))
+                return values
             if root is None or (isinstance(root, ScalarNode) and root.tag == _NULL_TAG):
                 return values  # an empty file: all defaults
             if not isinstance(root, MappingNode):
@@ -129,6 +135,7 @@ class _Reader:
         finally:
             loader.dispose()
         self._cross_checks(values)
+        self._path_checks(values)
         return values
 
     def _syntax_issue(self, text: str, exc: yaml.YAMLError) -> ConfigIssue:
@@ -153,6 +160,11 @@ class _Reader:
         except yaml.YAMLError as exc:
             problem = getattr(exc, "problem", None) or str(exc)
             self.issues.append(_file_issue(self.source, _line(node), f"YAML error: {problem}"))
+            raise Invalid(problem) from None
+        except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
+            # e.g. an integer of 5,000 digits (Python reads at most 4,300), a deep nesting
+            problem = _short_problem(node, exc)
+            self.issues.append(_file_issue(self.source, _line(node), problem))
             raise Invalid(problem) from None
 
     def _pairs(self, loader: yaml.SafeLoader, mapping: MappingNode,
@@ -259,6 +271,21 @@ class _Reader:
         self.issues.append(ConfigIssue(dotted, None, allowed, self.source, _line(knode),
                                        f"unknown key; {hint}"))
 
+    def _path_checks(self, values: dict[str, Any]) -> None:
+        """The paths a file sets, tested where they point (dx7d.config._fscheck)."""
+        bad = {i.key for i in self.issues}
+        checks = (("audio.record", record_path_problem, "a writable file path"),
+                  ("storage.state_dir", state_dir_problem, "auto, or a writable directory"))
+        for key, problem_of, allowed in checks:
+            value = values[key]
+            if key in bad or key not in self.lines or value is None:
+                continue
+            problem = problem_of(value)
+            if problem is not None:
+                self.issues.append(ConfigIssue(
+                    key, value, allowed, self.source, self.lines[key],
+                    f"{show_value(value)} cannot be used: {problem}; allowed: {allowed}"))
+
     def _cross_checks(self, values: dict[str, Any]) -> None:
         """Rules between keys: a listen address others can reach needs a token."""
         bad = {i.key for i in self.issues}
@@ -273,6 +300,15 @@ class _Reader:
                 self.lines.get("control.listen"),
                 f"{show_value(listen)} is not a loopback address and control.token is null; "
                 f"allowed: {allowed}"))
+
+
+def _short_problem(node: Node, exc: BaseException) -> str:
+    """A one-line description of a value YAML could not turn into Python."""
+    if isinstance(exc, RecursionError):
+        return "a value nested too deeply to read"
+    if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:int":
+        return f"an integer of {len(str(node.value))} characters is not allowed (too long)"
+    return f"a value that cannot be read: {type(exc).__name__}: {str(exc)[:200]}"
 
 
 def default_text() -> str:

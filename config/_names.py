@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import socket
+import string
 from collections.abc import Iterable
 
 from ._model import Config
@@ -20,9 +21,25 @@ def zeroconf_name(config: Config, hostname: str | None = None) -> str:
     ``hostname`` defaults to socket.gethostname().
     """
     host = (socket.gethostname() if hostname is None else hostname).split(".")[0]
-    name = config.zeroconf.name.format(hostname=host)
+    name = _fill(config.zeroconf.name, host)
     data = name.encode("utf-8")[:_MAX_NAME_BYTES]
     return data.decode("utf-8", errors="ignore").rstrip()
+
+
+def _fill(template: str, host: str) -> str:
+    """``template`` with each {hostname} replaced and {{ }} unescaped; never raises (a
+    template the schema would refuse is used as it is written)."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        return template
+    out = []
+    for literal, field, spec, conversion in parts:
+        out.append(literal)
+        if field is not None:
+            out.append(host if field == "hostname" and not spec and not conversion
+                       else "{" + field + "}")
+    return "".join(out)
 
 
 def match_inputs(patterns: Iterable[str], port_names: Iterable[str]) -> list[str]:

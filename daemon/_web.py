@@ -76,8 +76,9 @@ def _ctx(request: web.Request) -> Any:
 
 def _number(request: web.Request, key: str, low: int, high: int) -> int:
     text = request.match_info[key]
-    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
-        raise control._Refused(400, f"{key} {text!r}: allowed {low}-{high}")
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))
+            and low <= int(text) <= high):
+        raise control._Refused(400, f"{key} {text[:20]!r}: allowed {low}-{high}")
     return int(text)
 
 

@@ -188,7 +188,7 @@ def _kept(request: web.Request) -> Any:
 def _kept_voice(request: web.Request) -> Patch:
     cart = _kept(request)
     text = request.match_info["n"]
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 32):
+    if not (text.isascii() and text.isdigit() and len(text) <= 2 and 1 <= int(text) <= 32):
         raise control._Refused(400, f"voice {text!r}: allowed 1-32")
     patch: Patch = cart.bank[int(text) - 1]
     return patch

@@ -27,9 +27,15 @@ def frequency_text(patch: Patch, op: int) -> str:
 
 
 def bank_summary(bank: Bank) -> list[dict[str, Any]]:
-    """Per voice: number 1-32, name, algorithm 1-32, feedback 0-7."""
-    return [{"number": i + 1, "name": p.name, "algorithm": p.algorithm + 1,
-             "feedback": p.feedback} for i, p in enumerate(bank)]
+    """Per voice: number 1-32, name (as stored), display (readable), algorithm, feedback."""
+    return [{"number": i + 1, "name": p.name, "display": _display(p),
+             "algorithm": p.algorithm + 1, "feedback": p.feedback} for i, p in enumerate(bank)]
+
+
+def _display(patch: Patch) -> str:
+    """The name for people: bytes a DX7 cannot show as \\xNN (Patch.display_name)."""
+    shown: str = getattr(patch, "display_name", patch.name.rstrip())
+    return shown
 
 
 def voice_table(patch: Patch) -> dict[str, Any]:

@@ -99,7 +99,13 @@ class WavRecorder:
         self._read = 0  # total frames the writer took out
         self.dropped = 0  # frames lost because the writer fell a whole ring behind
         self._stop = threading.Event()
-        self._wav = wave.open(str(path), "wb")
+        self.failed: str | None = None  # why writing stopped (a full disk), or None
+        try:  # our own file object: wave.open(path) on a directory fails inside wave too
+            self._file = open(path, "wb")  # closed in stop()
+        except OSError as exc:
+            raise OSError(exc.errno, f"audio.record: cannot write {path}: {exc.strerror}"
+                          ) from None
+        self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(2)
         self._wav.setsampwidth(2)
         self._wav.setframerate(sample_rate)
@@ -136,15 +142,25 @@ class WavRecorder:
             self._read += count
 
     def _run(self) -> None:
-        while not self._stop.wait(0.1):
+        try:
+            while not self._stop.wait(0.1):
+                self._drain()
             self._drain()
-        self._drain()
+        except OSError as exc:  # a full disk: say so, once; the module plays on
+            self.failed = str(exc)
+            log.error("recording to %s stopped: %s (the module plays on, unrecorded)",
+                      self.path, exc.strerror or exc)
 
     def stop(self) -> None:
         """Write what is left and close the file."""
         self._stop.set()
         self._thread.join()
-        self._wav.close()
+        try:
+            self._wav.close()
+            self._file.close()
+        except OSError as exc:
+            if self.failed is None:
+                log.error("closing the recording %s: %s", self.path, exc.strerror or exc)
         if self.dropped:
             log.warning("recorder dropped %d frames (disk too slow)", self.dropped)
 

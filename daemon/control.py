@@ -118,6 +118,7 @@ def status_document(daemon: Any) -> dict[str, Any]:
             "connected": daemon.midi.connected,
             "channel": cfg.midi.channel,
             "messages": dispatch.messages,
+            **_parser_counts(daemon.dispatcher),
         },
         "engine": {
             "polyphony": cfg.engine.polyphony,
@@ -141,6 +142,13 @@ def status_document(daemon: Any) -> dict[str, Any]:
         "memory_protect": daemon.dispatcher.memory_protect,
         "control": _connection_counts(getattr(daemon, "control", None)),
     }
+
+
+def _parser_counts(dispatcher: Dispatcher) -> dict[str, int]:
+    """The MIDI stream parsers' refusals (dx7d.daemon.midistream), summed over the ports."""
+    totals = dispatcher.parser_totals()
+    return {"refused_data_bytes": totals.refused_bytes + dispatcher.stats.refused_data,
+            "broken_sysex": totals.broken_sysex, "oversized_sysex": totals.oversized_sysex}
 
 
 def _connection_counts(server: ControlServer | None) -> dict[str, int] | None:
@@ -372,8 +380,8 @@ async def _put_voice(request: web.Request) -> web.StreamResponse:
 async def _program(request: web.Request) -> web.StreamResponse:
     match = _PROGRAM.match(request.raw_path)  # raw: "/program/%31" is not program 1
     text = match.group(1) if match else request.raw_path.rsplit("/", 1)[-1]
-    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 32):
-        return error_response(400, f"program {text!r}: allowed 1-32")
+    if not (text.isascii() and text.isdigit() and len(text) <= 2 and 1 <= int(text) <= 32):
+        return error_response(400, f"program {text[:20]!r}: allowed 1-32")
     number = int(text)
     dispatcher = request.app[CONTEXT].dispatcher
     name = await request.app[CONTEXT].run(lambda: dispatcher.program_change(number - 1))

@@ -39,6 +39,7 @@ from dx7d.voices import (
 
 from .audio import BlockClock
 from .library import Library
+from .midistream import ParserStats, StreamParser
 from .storage import State, Storage
 
 __all__ = ["Command", "DispatchStats", "Dispatcher", "Engine", "Inbox", "MidiOut"]
@@ -79,8 +80,8 @@ class Command:
     future: Future[Any] = field(default_factory=Future)
 
 
-# MIDI as (perf_counter() at arrival, message), a Command, or None to stop.
-Inbox = queue.SimpleQueue["tuple[float, bytes] | Command | None"]
+# MIDI bytes as (perf_counter() at arrival, bytes, port name), a Command, or None to stop.
+Inbox = queue.SimpleQueue["tuple[float, bytes, str] | Command | None"]
 
 
 _NOTHING = Command(run=lambda: None)  # "the inbox was empty": only time-based work to do
@@ -95,6 +96,7 @@ class DispatchStats:
     sysex_ignored: int = 0  # addressed to another channel
     dump_replies: int = 0
     active_sensing_timeouts: int = 0
+    refused_data: int = 0  # channel messages with a data byte >= 0x80 (handle())
     last_refusal: str = ""
 
 
@@ -132,6 +134,7 @@ class Dispatcher:
         self._last_activity = 0.0
         self._thread: threading.Thread | None = None
         self.knobs: Any = None  # daemon.knobs.LatentKnobs when generator.knobs maps CCs
+        self.parsers: dict[str, StreamParser] = {}  # port name -> its byte-stream parser
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -175,10 +178,7 @@ class Dispatcher:
             elif isinstance(item, Command):
                 self._run_command(item)
             else:
-                try:
-                    self.handle(*item)
-                except Exception:  # one bad message must never stop the dispatcher
-                    log.exception("error handling MIDI message %s", item[1][:16].hex(" "))
+                self.receive(*item)
             if self._sensing and now - self._last_activity > ACTIVE_SENSING_TIMEOUT_S:
                 self._sensing = False
                 self.stats.active_sensing_timeouts += 1
@@ -212,6 +212,27 @@ class Dispatcher:
 
     # -- MIDI -----------------------------------------------------------------------------
 
+    def receive(self, t: float, data: bytes, port: str) -> None:
+        """Bytes from ``port`` as the MIDI system gave them: parse, then act on each whole
+        message. One message that fails is logged in one line; the next ones still run."""
+        parser = self.parsers.get(port)
+        if parser is None:
+            parser = self.parsers[port] = StreamParser(port)
+        for message in parser.feed(data):
+            try:
+                self.handle(t, message)
+            except Exception as exc:  # one bad message must never stop the dispatcher
+                log.error("MIDI %s: message %s not handled: %s: %s", port,
+                          message[:16].hex(" "), type(exc).__name__, exc)
+
+    def parser_totals(self) -> ParserStats:
+        """What every port's parser refused, summed (for /status)."""
+        total = ParserStats()
+        for parser in list(self.parsers.values()):
+            for name in vars(total):
+                setattr(total, name, getattr(total, name) + getattr(parser.stats, name))
+        return total
+
     def handle(self, t: float, message: bytes) -> None:
         """Act on one complete MIDI message that arrived at perf_counter() ``t``."""
         if not message:
@@ -232,9 +253,12 @@ class Dispatcher:
             return  # clock and other system messages: nothing to do
         if self.channel is not None and status & 0x0F != self.channel:
             return
+        data = message[1:]
+        if any(b >= 0x80 for b in data):  # the parser never makes one; direct callers might
+            self.stats.refused_data += 1
+            return
         kind = status & 0xF0
         frame = self.clock.frame_at(t)
-        data = message[1:]
         if kind == 0x90 and len(data) >= 2 and data[1] > 0:
             self.stats.notes += 1
             self.engine.note_on(data[0], data[1], frame=frame)
@@ -290,7 +314,7 @@ class Dispatcher:
         self.edit_buffer = patch
         self.engine.load_patch(patch, frame=frame)
         self._dirty_state = self._dirty_edit = True
-        log.info("program %d of bank %d: %s", program + 1, self.state.bank, patch.name)
+        log.info("program %d of bank %d: %s", program + 1, self.state.bank, patch.display_name)
         return patch.name
 
     # -- sysex ----------------------------------------------------------------------------
@@ -338,7 +362,7 @@ class Dispatcher:
         self.internal = bank
         if self.state.bank == 0:
             self.current_bank = bank
-        names = ", ".join(p.name.strip() for p in bank)
+        names = ", ".join(p.display_name for p in bank)
         log.info("cartridge received and stored (%s)%s", names,
                  f"; the one it replaced is kept as {backup.name}" if backup else "")
 
@@ -347,7 +371,7 @@ class Dispatcher:
         self.edit_buffer = patch
         self.engine.load_patch(patch)
         self._dirty_edit = True
-        log.info("voice received: %s", patch.name)
+        log.info("voice received: %s", patch.display_name)
 
     def _answer_dump_request(self, request: DumpRequest) -> None:
         channel = self.channel if self.channel is not None else request.channel

@@ -11,6 +11,7 @@ reported and leaves the current bank unchanged. The daemon never writes here.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from dx7d.voices import Bank, SysexError
@@ -18,6 +19,9 @@ from dx7d.voices import Bank, SysexError
 __all__ = ["Library"]
 
 log = logging.getLogger("dx7d.library")
+
+MAX_SCAN_ENTRIES = 200_000  # folders and files looked at per rescan (banks_dir: / is allowed)
+_SKIPPED = ("/proc", "/sys", "/dev", "/run")  # kernel file systems hold no banks
 
 
 class Library:
@@ -39,7 +43,7 @@ class Library:
             self.files = []
             return
         folder = self.folder
-        found = [p for p in folder.rglob("*") if p.suffix.lower() == ".syx" and p.is_file()]
+        found = _walk(folder)
         self.files = sorted(found, key=lambda p: (str(p.relative_to(folder)).lower(),
                                                   str(p.relative_to(folder))))
         log.info("banks folder %s: %d .syx files (banks 1-%d)",
@@ -65,3 +69,32 @@ class Library:
         except (SysexError, OSError) as exc:
             log.warning("bank %d (%s) cannot be used: %s", number, path, exc)
             return None
+
+
+def _walk(folder: Path) -> list[Path]:
+    """The .syx files under ``folder``. Entries that vanish or cannot be read while the walk
+    runs (a sync tool renaming a sub-folder, /proc) are passed over and counted, never
+    raised; the walk stops after MAX_SCAN_ENTRIES entries."""
+    found: list[Path] = []
+    unreadable: list[str] = []
+    seen = 0
+    for top, dirs, files in os.walk(folder, onerror=lambda exc: unreadable.append(str(exc))):
+        dirs[:] = sorted(d for d in dirs if os.path.join(top, d) not in _SKIPPED)
+        seen += len(dirs) + len(files)
+        for name in files:
+            if name.lower().endswith(".syx"):
+                path = Path(top, name)
+                try:
+                    if path.is_file():
+                        found.append(path)
+                except OSError as exc:
+                    unreadable.append(str(exc))
+        if seen > MAX_SCAN_ENTRIES:
+            log.warning("banks folder %s: stopped after %d entries; banks beyond are not "
+                        "offered (point storage.banks_dir at the folder of your banks)",
+                        folder, MAX_SCAN_ENTRIES)
+            break
+    if unreadable:
+        log.warning("banks folder %s: %d entries could not be read (changed during the scan, "
+                    "or no permission), e.g. %s", folder, len(unreadable), unreadable[0])
+    return found

@@ -1,10 +1,13 @@
 """MIDI in and out through python-rtmidi (ALSA sequencer on a Pi, or JACK).
 
 Input: a virtual input port ``dx7d`` (for librarians and DAWs) is always open, and
-every port matching ``midi.inputs`` is connected, each through its own rtmidi
-input. ``scan()``, called about once a second by the main loop, connects keyboards
-plugged in later and drops the ones unplugged. The rtmidi callbacks (rtmidi's own
-threads) only timestamp and enqueue; the dispatcher does the rest.
+every port matching ``midi.inputs`` is connected, each through its own port.
+``scan()``, called about once a second by the main loop, connects keyboards
+plugged in later and drops the ones unplugged. The input callbacks (rtmidi's or
+JACK's threads) only timestamp and enqueue the bytes with the name of their port;
+the dispatcher parses each port's byte stream (dx7d.daemon.midistream) and does
+the rest. On JACK the inputs are read raw by dx7d.daemon._jackmidi (rtmidi's JACK
+input glues events onto an unterminated sysex); on ALSA through rtmidi.
 
 Output: a virtual output port ``dx7d`` for dump replies.
 
@@ -26,6 +29,8 @@ from typing import Any
 
 from dx7d.config import match_inputs
 
+from ._jackmidi import JackInputs
+
 __all__ = ["MIDI_CLIENT_IN", "MIDI_CLIENT_OUT", "MIDI_PORT", "MidiIO", "Received"]
 
 log = logging.getLogger("dx7d.midi")
@@ -37,8 +42,8 @@ MIDI_PORT = "dx7d"
 # Ports never connected automatically: our own, and ALSA's loop-back client.
 _EXCLUDED = ("dx7d", "Midi Through", "RtMidi")
 
-# (perf_counter() at arrival, the message bytes)
-Received = tuple[float, bytes]
+# (perf_counter() at arrival, the bytes as the MIDI system gave them, the port's name)
+Received = tuple[float, bytes, str]
 
 
 def _wanted(ports: Sequence[str], patterns: Sequence[str]) -> set[str]:
@@ -62,19 +67,21 @@ class MidiIO:
         self._virtual_in: Any = None
         self._out: Any = None
         self._scanner: Any = None
-        self._inputs: dict[str, Any] = {}  # port name -> open rtmidi.MidiIn
+        self._inputs: dict[str, Any] = {}  # port name -> open rtmidi.MidiIn (ALSA)
+        self._jack: JackInputs | None = None  # the JACK inputs (midi.api jack)
         self._unavailable_logged = False
         self.sent = 0
 
     # -- the callback side (rtmidi threads) ----------------------------------------------
 
-    def _on_message(self, event: tuple[list[int], float], _data: object) -> None:
-        self.received.put((time.perf_counter(), bytes(event[0])))
-
-    def _new_input(self, client: str) -> Any:
+    def _new_input(self, client: str, label: str) -> Any:
         midi_in = self._rtmidi.MidiIn(self._api, name=client, queue_size_limit=4096)
         midi_in.ignore_types(sysex=False, timing=True, active_sense=False)
-        midi_in.set_callback(self._on_message)
+
+        def on_message(event: tuple[list[int], float], _data: object) -> None:
+            self.received.put((time.perf_counter(), bytes(event[0]), label))
+
+        midi_in.set_callback(on_message)
         return midi_in
 
     # -- the main-thread side -------------------------------------------------------------
@@ -82,45 +89,67 @@ class MidiIO:
     @property
     def listening(self) -> bool:
         """True once the virtual input port is open."""
-        return self._virtual_in is not None
+        return self._virtual_in is not None or self._jack is not None
 
     @property
     def connected(self) -> list[str]:
         """Names of the hardware/other ports connected to us."""
-        return sorted(self._inputs)
+        return self._jack.connected if self._jack is not None else sorted(self._inputs)
 
     def scan(self) -> None:
         """Open the virtual ports if needed; connect new matching ports, drop vanished ones."""
+        if self._jack is not None and self._jack.shut_down.is_set():
+            log.error("MIDI (jack): the JACK server shut down; retrying every second")
+            self._close_all()
         try:
-            if self._virtual_in is None:
-                self._virtual_in = self._new_input(MIDI_CLIENT_IN)
-                self._virtual_in.open_virtual_port(MIDI_PORT)
-                self._out = self._rtmidi.MidiOut(self._api, name=MIDI_CLIENT_OUT)
-                self._out.open_virtual_port(MIDI_PORT)
-                self._scanner = self._rtmidi.MidiIn(self._api, name=f"{MIDI_CLIENT_IN}-scan")
+            if not self.listening:
+                self._open()
                 log.info("MIDI (%s): listening on %s:%s, replies on %s:%s", self.api_name,
                          MIDI_CLIENT_IN, MIDI_PORT, MIDI_CLIENT_OUT, MIDI_PORT)
                 self._unavailable_logged = False
-            ports = self._scanner.get_ports()
-        except Exception as exc:  # rtmidi raises its own SystemError subclasses
+            ports = (self._jack.source_ports() if self._jack is not None
+                     else self._scanner.get_ports())
+        except Exception as exc:  # rtmidi's SystemError subclasses, jack.JackError
             self._close_all()
             if not self._unavailable_logged:
                 log.error("no MIDI system (%s): %s; retrying every second", self.api_name, exc)
                 self._unavailable_logged = True
             return
         wanted = _wanted(ports, self.patterns)
-        for name in sorted(set(self._inputs) - wanted):
-            self._inputs.pop(name).close_port()
+        for name in sorted(set(self.connected) - wanted):
+            self._disconnect(name)
             log.info("MIDI input gone: %s", name)
-        for name in sorted(wanted - set(self._inputs)):
+        for name in sorted(wanted - set(self.connected)):
             try:
-                midi_in = self._new_input(MIDI_CLIENT_IN)
-                midi_in.open_port(ports.index(name), name=MIDI_PORT)
+                self._connect(name, ports.index(name))
             except Exception as exc:
                 log.warning("cannot connect MIDI input %s: %s", name, exc)
                 continue
-            self._inputs[name] = midi_in
             log.info("MIDI input connected: %s", name)
+
+    def _open(self) -> None:
+        if self.api_name == "jack":
+            self._jack = JackInputs(MIDI_CLIENT_IN, MIDI_PORT, self.received)
+        else:
+            self._virtual_in = self._new_input(MIDI_CLIENT_IN, MIDI_PORT)
+            self._virtual_in.open_virtual_port(MIDI_PORT)
+            self._scanner = self._rtmidi.MidiIn(self._api, name=f"{MIDI_CLIENT_IN}-scan")
+        self._out = self._rtmidi.MidiOut(self._api, name=MIDI_CLIENT_OUT)
+        self._out.open_virtual_port(MIDI_PORT)
+
+    def _connect(self, name: str, index: int) -> None:
+        if self._jack is not None:
+            self._jack.connect(name)
+            return
+        midi_in = self._new_input(MIDI_CLIENT_IN, name)
+        midi_in.open_port(index, name=MIDI_PORT)
+        self._inputs[name] = midi_in
+
+    def _disconnect(self, name: str) -> None:
+        if self._jack is not None:
+            self._jack.disconnect(name)
+        else:
+            self._inputs.pop(name).close_port()
 
     def send(self, message: bytes) -> bool:
         """Send one message on the output port; False when there is no MIDI system."""
@@ -138,6 +167,9 @@ class MidiIO:
         for midi_in in self._inputs.values():
             midi_in.close_port()
         self._inputs.clear()
+        if self._jack is not None:
+            self._jack.close()
+            self._jack = None
         for port in (self._virtual_in, self._out, self._scanner):
             if port is not None:
                 port.close_port()

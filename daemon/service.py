@@ -344,12 +344,20 @@ class Daemon:
         directory keep their running value until the next restart, and say so.
         """
         self.notifier.reloading()
+        running = self.config
         try:
-            new = load(self.config_path)
+            self._reload()
         except ConfigError as exc:
             log.error("reload refused, the running configuration stays:\n%s", exc)
-            self.notifier.ready(self._status())
-            return
+        except Exception as exc:  # a reload never kills the daemon (issue 14, finding 3)
+            self.config = running
+            log.error("reload failed (%s: %s); the running configuration stays",
+                      type(exc).__name__, str(exc)[:300])
+        self.notifier.ready(self._status())
+
+    def _reload(self) -> None:
+        """The body of reload(); raises ConfigError before anything changed."""
+        new = load(self.config_path)
         changed = diff(self.config, new)
         deferred = [k for k in changed if k in _DEFERRED_KEYS or APPLY[k] is Apply.RESTART]
         if deferred:
@@ -389,7 +397,6 @@ class Daemon:
                 self._stop_part("control")
                 self._start_control()
             self._start_zeroconf()
-        self.notifier.ready(self._status())
 
     # -- shutdown -------------------------------------------------------------------------
 
@@ -459,6 +466,9 @@ def run(config_path: str | None) -> int:
     try:
         daemon.start()
         return daemon.serve()
+    except OSError as exc:  # a path that cannot be used (state directory, audio.record)
+        log.error("dx7d cannot start: %s", exc)
+        return 1
     except Exception:
         log.exception("dx7d failed")
         return 1

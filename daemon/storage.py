@@ -2,8 +2,11 @@
 
 Everything is written atomically (temporary file in the same folder, fsync, rename,
 fsync of the folder), so a power cut or kill -9 leaves the old or the new file,
-never a broken one. A replaced cartridge is kept under ``backups/`` (the newest
-``BACKUPS_KEPT``), so a wrong dump is never a loss.
+never a broken one; the temporary files a kill leaves anywhere under the folder
+are removed at start. A replaced cartridge is kept under ``backups/``: the last
+``BACKUPS_KEPT`` distinct ones, each once (a cartridge backed up again, e.g. after
+a kill between its backup and the replace, moves to the newest place instead of
+being written twice), so a wrong dump is never a loss.
 
 Layout of the state directory::
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,8 +67,28 @@ class Storage:
             self.backup_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(exc.errno, f"cannot create the state directory: {exc}") from exc
-        for stale in self.dir.glob(".*.tmp-*"):  # left by a write that was killed
-            stale.unlink(missing_ok=True)
+        self._clean()
+
+    def _clean(self) -> None:
+        """Remove what killed writes left: temporary files anywhere under the folder,
+        duplicate backups (of earlier versions), backups beyond BACKUPS_KEPT."""
+        for stale in self.dir.rglob(".*.tmp-*"):
+            try:
+                if stale.is_file():
+                    stale.unlink()
+                    log.info("removed %s, left by a write that was interrupted", stale)
+            except OSError as exc:
+                log.warning("cannot remove %s: %s", stale, exc)
+        seen: set[bytes] = set()
+        try:
+            for backup in reversed(self.backups()):  # newest first: keep its newest copy
+                data = backup.read_bytes()
+                if data in seen:
+                    backup.unlink()
+                seen.add(data)
+            self._prune(BACKUPS_KEPT)
+        except OSError as exc:
+            log.warning("cannot tidy the backups in %s: %s", self.backup_dir, exc)
 
     # -- the internal cartridge -------------------------------------------------------
 
@@ -95,18 +119,34 @@ class Storage:
         return sorted(self.backup_dir.glob("cartridge-*.syx"))
 
     def _backup(self, data: bytes) -> Path:
+        """Keep ``data`` as the newest backup, once: an identical backup is moved (renamed)
+        to the newest place instead of written again."""
+        existing = self.backups()
+        if existing and existing[-1].read_bytes() == data:
+            return existing[-1]  # already the newest (a kill came before the replace)
+        path = self._new_backup_path()
+        for old in existing:
+            if old.read_bytes() == data:
+                os.replace(old, path)
+                return path
+        # make room first: a kill after this never leaves more than BACKUPS_KEPT
+        self._prune(BACKUPS_KEPT - 1)
+        atomic_write(path, data)
+        return path
+
+    def _new_backup_path(self) -> Path:
         # Names sort in time order: UTC second, then nanoseconds (fixed width).
         ns = time.time_ns()
         while True:
             stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(ns // 10**9))
             path = self.backup_dir / f"cartridge-{stamp}.{ns % 10**9:09d}Z.syx"
             if not path.exists():
-                break
+                return path
             ns += 1
-        atomic_write(path, data)
-        for old in self.backups()[:-BACKUPS_KEPT]:
+
+    def _prune(self, keep: int) -> None:
+        for old in self.backups()[:-keep] if keep else self.backups():
             old.unlink(missing_ok=True)
-        return path
 
     # -- the edit buffer ----------------------------------------------------------------
 

@@ -124,8 +124,8 @@ class Bank:
 
     @property
     def names(self) -> list[str]:
-        """The 32 voice names, trailing spaces removed."""
-        return [p.name.rstrip() for p in self._patches]
+        """The 32 voice names for people (``Patch.display_name``)."""
+        return [p.display_name for p in self._patches]
 
     def copy(self) -> Bank:
         return Bank(self._patches)

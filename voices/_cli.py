@@ -53,7 +53,7 @@ def _bank_show(args: argparse.Namespace) -> int:
     if bank is None:
         return 1
     for i, patch in enumerate(bank):
-        print(f"{i + 1:2d}  {patch.name.rstrip():<10}  algorithm {patch.algorithm + 1:2d}")
+        print(f"{i + 1:2d}  {patch.display_name:<10}  algorithm {patch.algorithm + 1:2d}")
     _print_report(bank)
     return 0
 
@@ -89,7 +89,7 @@ def _voice_show(args: argparse.Namespace) -> int:
     bank = _read(path)
     if bank is None:
         return 1
-    print(f"{path} voice {number}: {bank[number - 1].name.rstrip()}")
+    print(f"{path} voice {number}: {bank[number - 1].display_name}")
     print(format_patch(bank[number - 1]))
     _print_report(bank)
     return 0

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 from ._errors import SysexError
 from ._spec import (
-    NAME_FIRST,
-    NAME_LENGTH,
     OP_ENABLE,
     PARAMETER_COUNT,
     PARAMETERS,
@@ -33,7 +31,6 @@ from ._spec import (
 __all__ = ["Decoded", "decode_vced", "decode_vmem", "encode_vced", "encode_vmem"]
 
 ALL_OPERATORS_ON = 0x3F
-_NAME = range(NAME_FIRST, NAME_FIRST + NAME_LENGTH)
 _RANGES = tuple((p.low, p.high) for p in PARAMETERS)
 _VMEM = tuple(
     (f.byte, f.shift, (1 << f.width) - 1, f.param, *_RANGES[f.param]) for f in VMEM_FIELDS
@@ -55,8 +52,6 @@ def _repair(number: int, raw: int, strict: bool, offset: int, prefix: str) -> in
     if strict:
         p = PARAMETERS[number]
         raise SysexError(f"{prefix}{p.label} is {raw}, allowed {low}-{high}", offset)
-    if number in _NAME:
-        return 32  # a control character in a name becomes a space
     return min(max(raw, low), high)
 
 

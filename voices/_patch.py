@@ -250,6 +250,12 @@ class Operator(_View):
                 f"{self.envelope!r})")
 
 
+def _readable_name(raw: bytes) -> str:
+    """Voice name bytes for people: printable ASCII as it is, other bytes as ``\\xNN``,
+    trailing spaces removed."""
+    return "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in raw).rstrip(" ")
+
+
 class Patch:
     """A DX7 voice: the 155 VCED parameters, named, plus the operator on/off mask.
 
@@ -295,23 +301,36 @@ class Patch:
 
     @property
     def name(self) -> str:
-        """The 10-character name, padding included (``.strip()`` to display)."""
+        """The 10-character name as stored, padding and any control bytes included: it
+        round-trips byte for byte (``display_name`` is for people)."""
         return self.name_bytes.decode("ascii")
 
     @name.setter
     def name(self, value: str) -> None:
         if len(value) > NAME_LENGTH:
             raise ValueError(f"a voice name has at most {NAME_LENGTH} characters, got {value!r}")
-        raw = value.ljust(NAME_LENGTH).encode("ascii", errors="replace")
-        bad = [c for c in value if not 32 <= ord(c) <= 127]
+        bad = [c for c in value if not 0 <= ord(c) <= 127]
         if bad:
-            raise ValueError(f"voice name characters must be ASCII 32-127, got {bad[0]!r}")
-        self._store({NAME_FIRST + i: c for i, c in enumerate(raw)})
+            raise ValueError(f"voice name characters must be ASCII 0-127, got {bad[0]!r}")
+        self.name_bytes = value.ljust(NAME_LENGTH).encode("ascii")
 
     @property
     def name_bytes(self) -> bytes:
-        """The 10 raw name bytes (ASCII 32-127)."""
+        """The 10 raw name bytes (0-127; the DX7 shows 32-127), exactly as received."""
         return bytes(self._v[NAME_FIRST:NAME_FIRST + NAME_LENGTH])
+
+    @name_bytes.setter
+    def name_bytes(self, value: bytes) -> None:
+        if len(value) > NAME_LENGTH:
+            raise ValueError(f"a voice name has at most {NAME_LENGTH} bytes, got {value!r}")
+        raw = bytes(value).ljust(NAME_LENGTH, b" ")
+        self._store({NAME_FIRST + i: c for i, c in enumerate(raw)})
+
+    @property
+    def display_name(self) -> str:
+        """The name for a screen or a log: trailing spaces removed, a byte the DX7 cannot
+        show (below 32) or DEL as ``\\xNN``; the stored bytes are unchanged."""
+        return _readable_name(self.name_bytes)
 
     # parameters by number -----------------------------------------------------------
     def get_param(self, number: int) -> int:
@@ -466,7 +485,7 @@ class Patch:
         return self._v == other._v
 
     def __repr__(self) -> str:
-        return f"Patch(name={self.name.rstrip()!r}, algorithm={self.algorithm})"
+        return f"Patch(name={self.display_name!r}, algorithm={self.algorithm})"
 
 
 class _Operators(tuple[Operator, ...]):

@@ -122,7 +122,9 @@ _GLOBAL_FIELDS: tuple[tuple[int, str, str, int, int], ...] = (
     (143, "pitch_mod_sensitivity", "pitch mod sensitivity", 0, 7),
     (144, "transpose", "transpose", 0, 48),
     *(
-        (NAME_FIRST + i, f"name_{i + 1}", f"name character {i + 1}", 32, 127)
+        # the DX7 shows 32-127; every 7-bit byte is kept as it came (a librarian that sends
+        # a cartridge and asks for it back must get the same bytes, NULs and all)
+        (NAME_FIRST + i, f"name_{i + 1}", f"name character {i + 1}", 0, 127)
         for i in range(NAME_LENGTH)
     ),
     (OP_ENABLE, "operator_enable", "operator on/off", 0, 63),

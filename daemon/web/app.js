@@ -175,7 +175,7 @@ function showCartridge(doc) {
       el("span", { class: "top" }, el("span", {}, String(v.number)),
          el("span", { class: "alg" }, `alg ${v.algorithm}`)),
       el("span", { class: "drawing" }, svgNode(algorithms[String(v.algorithm)])),
-      el("span", { class: "name" }, v.name));
+      el("span", { class: "name" }, v.display === undefined ? v.name : v.display));
     item.addEventListener("click", () => pickVoice(v.number));
     item.addEventListener("keydown", (e) => { if (e.key === "Enter") pickVoice(v.number); });
     return item;

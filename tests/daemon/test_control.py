@@ -121,7 +121,8 @@ def test_program_selects_a_voice_of_the_cartridge(module: Module) -> None:
 
 @pytest.mark.parametrize("path", ["/program/0", "/program/33", "/program/99", "/program/123",
                                   "/program/-1", "/program/abc", "/program/", "/program/1.5",
-                                  "/program/%31"])
+                                  "/program/%31", "/program/" + "9" * 5000,
+                                  "/program/" + "0" * 3000 + "1"])
 def test_bad_program_numbers_are_refused_and_change_nothing(module: Module, path: str) -> None:
     module.request("POST", "/program/5")
     code, body = module.request("POST", path)

@@ -235,3 +235,14 @@ def test_memory_protect_refuses_a_restore_and_a_bank(start: Any, banks: Path,
         assert status == 409, path
         assert "memory_protect" in json.loads(body)["error"]
     assert module.storage.cartridge_path.read_bytes() == before
+
+
+def test_a_name_with_bytes_a_dx7_cannot_show_is_kept_and_shown_readably(module: Module
+                                                                        ) -> None:
+    odd = Patch()
+    odd.name_bytes = b"ORGAN\x003   "
+    assert module.request("PUT", "/cartridge", bank_dump(Bank([odd] + [Patch()] * 31), 0)
+                          )[0] == 200
+    first = get_json(module, "/cartridge/voices")["voices"][0]
+    assert first["name"] == "ORGAN\x003   "  # as stored, byte for byte
+    assert first["display"] == "ORGAN\\x003"

@@ -456,3 +456,38 @@ def pitch_hz(samples: np.ndarray, rate: int) -> float:
     a, b, c = ac[k - 1], ac[k], ac[k + 1]
     shift = 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) != 0 else 0.0
     return rate / (k + shift)
+
+
+SEND_SPAN_S = 0.25  # a deliver()'s send() puts all its events within this time of its first
+
+
+def xrun_near(rig: Rig, frame: int) -> bool:
+    """True if JACK reported an xrun while events sent from ``frame`` on went out (the
+    cycle a client missed loses its MIDI)."""
+    margin = 2 * rig.client.blocksize
+    return any(frame - margin <= f <= frame + SEND_SPAN_S * rig.rate + margin
+               for f in rig.xrun_frames)
+
+
+def deliver(rig: Rig, what: str, send: Callable[[], int], arrived: Callable[[], bool],
+            timeout: float = 10.0, attempts: int = 5) -> None:
+    """``send()`` (returns the frame of its first event) and wait until ``arrived()`` (a log
+    line, a /status counter: the event, not a time); send again only when an xrun on this
+    busy, non-real-time JACK server may have lost the events."""
+    for _ in range(attempts):
+        at = send()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if arrived():
+                return
+            time.sleep(0.02)
+        if not xrun_near(rig, at):
+            raise AssertionError(f"{what}: not seen within {timeout} s, and no xrun")
+    raise AssertionError(f"{what}: an xrun hit each of {attempts} attempts")
+
+
+def logged(daemon: DaemonProcess, text: str, count: int | None = None) -> Callable[[], bool]:
+    """A deliver() condition: ``text`` in the log ``count`` times (default: once more than
+    it is now)."""
+    wanted = daemon.log().count(text) + 1 if count is None else count
+    return lambda: daemon.log().count(text) >= wanted

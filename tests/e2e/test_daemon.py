@@ -17,6 +17,8 @@ from dx7d.voices import Bank, Patch, bank_dump, dump_request, voice_dump
 from .harness import (
     DaemonProcess,
     Rig,
+    deliver,
+    logged,
     pitch_hz,
     record_without_xruns,
     rms_db,
@@ -44,15 +46,16 @@ def bright_voice(name: str = "BRIGHT") -> Patch:
     return patch
 
 
-def load_voice(rig: Rig, patch: Patch) -> None:
-    rig.send(voice_dump(patch, 0))
-    rig.wait_until(rig.frame + int(0.2 * rig.rate))
+def load_voice(rig: Rig, patch: Patch, daemon: DaemonProcess) -> None:
+    """Send ``patch`` as a single-voice dump; returns once the daemon logged it."""
+    deliver(rig, f"voice {patch.name.strip()}", lambda: rig.send(voice_dump(patch, 0)),
+            logged(daemon, "voice received"))
 
 
 def test_a_note_plays_the_right_pitch_and_is_silent_after_release(
         tmp_path: Path, jack_server: str) -> None:
-    with running_daemon(tmp_path, jack_server) as (_daemon, rig):
-        load_voice(rig, sine_voice())
+    with running_daemon(tmp_path, jack_server) as (daemon, rig):
+        load_voice(rig, sine_voice(), daemon)
         start = rig.start_recording()
         rig.send([0x90, 69, 100], at=start + rig.rate // 10)
         rig.send([0x80, 69, 0], at=start + rig.rate)
@@ -66,8 +69,8 @@ def test_a_note_plays_the_right_pitch_and_is_silent_after_release(
 
 
 def test_velocity_changes_the_level(tmp_path: Path, jack_server: str) -> None:
-    with running_daemon(tmp_path, jack_server) as (_daemon, rig):
-        load_voice(rig, sine_voice(velocity_sensitivity=7))
+    with running_daemon(tmp_path, jack_server) as (daemon, rig):
+        load_voice(rig, sine_voice(velocity_sensitivity=7), daemon)
         levels = []
         for velocity in (40, 127):
             start = rig.start_recording()
@@ -91,8 +94,8 @@ def test_sixteen_notes_sound_and_a_seventeenth_steals_without_a_click(
             rig.send([0x80, note, 0], at=start + int(1.5 * rig.rate))
         return start + int(1.7 * rig.rate)
 
-    with running_daemon(tmp_path, jack_server) as (_daemon, rig):
-        load_voice(rig, sine_voice())
+    with running_daemon(tmp_path, jack_server) as (daemon, rig):
+        load_voice(rig, sine_voice(), daemon)
         audio = record_without_xruns(rig, play, window=(0.5, 1.2))
     chord = audio[int(0.5 * rig.rate) : int(0.95 * rig.rate)]
     # Sixteen equal sines summed: their RMS is 4x (12 dB) one sine's.
@@ -132,8 +135,8 @@ def test_the_sustain_pedal_holds_notes_until_it_is_released(
         rig.send([0xB0, 64, 0], at=start + rig.rate)
         return start + int(1.5 * rig.rate)
 
-    with running_daemon(tmp_path, jack_server) as (_daemon, rig):
-        load_voice(rig, sine_voice())
+    with running_daemon(tmp_path, jack_server) as (daemon, rig):
+        load_voice(rig, sine_voice(), daemon)
         # An xrun while the rig sends loses that cycle's MIDI (seen: the pedal and the note
         # both gone, a silent recording), so a take with an xrun is played again.
         audio = record_without_xruns(rig, play, window=(0.0, 1.5))
@@ -145,11 +148,13 @@ def test_program_change_switches_the_sound(tmp_path: Path, jack_server: str) -> 
     bank = Bank.init()
     bank[0] = sine_voice("SINE")
     bank[1] = bright_voice("BRIGHT")
-    with running_daemon(tmp_path, jack_server) as (_daemon, rig):
-        rig.send(bank_dump(bank, 0))
+    with running_daemon(tmp_path, jack_server) as (daemon, rig):
+        deliver(rig, "the cartridge", lambda: rig.send(bank_dump(bank, 0)),
+                logged(daemon, "cartridge received and stored"))
         centroids = []
         for program in (0, 1):
-            rig.send([0xC0, program])
+            deliver(rig, f"program {program + 1}", lambda p=program: rig.send([0xC0, p]),
+                    logged(daemon, f"program {program + 1} of bank 0"))
             start = rig.start_recording() + rig.rate // 10
             rig.send([0x90, 60, 100], at=start)
             rig.send([0x80, 60, 0], at=start + rig.rate // 2)
@@ -165,15 +170,17 @@ def test_a_cartridge_dump_is_stored_survives_a_restart_and_is_returned_on_reques
         tmp_path: Path, jack_server: str, shared_banks: Path) -> None:
     rom = Bank.read(shared_banks / "rom1A.syx")
     with running_daemon(tmp_path, jack_server) as (daemon, rig):
-        rig.send(bank_dump(rom, 0))
-        rig.wait_until(rig.frame + rig.rate // 2)
+        deliver(rig, "ROM 1A", lambda: rig.send(bank_dump(rom, 0)),
+                logged(daemon, "cartridge received and stored"))
         stored = daemon.state_dir / "cartridge.syx"
         assert stored.read_bytes() == rom.to_syx()
     with running_daemon(tmp_path, jack_server) as (daemon, rig):
-        rig.send(dump_request(9, 0))
-        rig.wait_until(rig.frame + rig.rate // 2)
-        replies = [data for _, data in rig.received if data[:1] == b"\xf0"]
-        assert replies == [rom.to_syx()]
+        def replies() -> list[bytes]:
+            return [data for _, data in rig.received if data[:1] == b"\xf0"]
+
+        deliver(rig, "the dump reply", lambda: rig.send(dump_request(9, 0)),
+                lambda: bool(replies()))
+        assert replies()[-1] == rom.to_syx()
         # program 8 of ROM 1A (PIANO 1, oscillator key sync on, so every note starts at the
         # same phases) sounds like the offline render of the same voice
         from dx7d.engine_cpp import Synth
@@ -203,8 +210,8 @@ def test_kill_9_right_after_a_dump_leaves_the_old_or_the_new_cartridge(
     for i in range(32):
         new[i].name = f"NEW {i:02d}"
     with running_daemon(tmp_path, jack_server) as (daemon, rig):
-        rig.send(bank_dump(old, 0))
-        rig.wait_until(rig.frame + rig.rate // 2)
+        deliver(rig, "the old cartridge", lambda: rig.send(bank_dump(old, 0)),
+                logged(daemon, "cartridge received and stored"))
         rig.send(bank_dump(new, 0))
         rig.wait_until(rig.frame + rig.client.blocksize * 3)
         daemon.kill()
@@ -227,6 +234,12 @@ def _bad_sysex(good: bytes) -> dict[str, bytes]:
     }
 
 
+def _refusals(daemon: DaemonProcess) -> int:
+    """Sysex refused by the dispatcher, plus broken ones the MIDI parser dropped."""
+    log = daemon.log()
+    return log.count("sysex refused") + log.count("with no F7 dropped")
+
+
 def test_bad_sysex_changes_nothing_and_the_audio_keeps_running(
         tmp_path: Path, jack_server: str) -> None:
     stored_bank = Bank.init()
@@ -234,15 +247,19 @@ def test_bad_sysex_changes_nothing_and_the_audio_keeps_running(
         stored_bank[i].name = f"KEEP {i:02d}"
     other = Bank.init()
     with running_daemon(tmp_path, jack_server) as (daemon, rig):
-        rig.send(bank_dump(stored_bank, 0))
-        rig.wait_until(rig.frame + rig.rate // 2)
+        # wait for the event (the log line), not a time: 0.5 s was not enough on a fresh
+        # clone (issue 14, finding 10)
+        deliver(rig, "the cartridge", lambda: rig.send(bank_dump(stored_bank, 0)),
+                logged(daemon, "cartridge received and stored"))
         before = (daemon.state_dir / "cartridge.syx").read_bytes()
-        load_voice(rig, sine_voice())
+        assert before == stored_bank.to_syx()
+        load_voice(rig, sine_voice(), daemon)
         start = rig.start_recording()
         rig.send([0x90, 69, 100], at=start)
         for kind, message in _bad_sysex(bank_dump(other, 0)).items():
-            rig.send(message)
-            rig.wait_until(rig.frame + rig.rate // 10)
+            refused = _refusals(daemon)
+            deliver(rig, kind, lambda m=message: rig.send(m),  # type: ignore[misc]
+                    lambda r=refused: _refusals(daemon) > r)  # type: ignore[misc]
             assert (daemon.state_dir / "cartridge.syx").read_bytes() == before, kind
         rig.wait_until(start + int(1.5 * rig.rate))
         audio = rig.recording()
@@ -253,8 +270,8 @@ def test_bad_sysex_changes_nothing_and_the_audio_keeps_running(
 
 
 def test_active_sensing_timeout_releases_every_note(tmp_path: Path, jack_server: str) -> None:
-    with running_daemon(tmp_path, jack_server) as (_daemon, rig):
-        load_voice(rig, sine_voice())
+    with running_daemon(tmp_path, jack_server) as (daemon, rig):
+        load_voice(rig, sine_voice(), daemon)
         start = rig.start_recording()
         rig.send([0xB0, 64, 127], at=start)  # held by the pedal too
         for i, note in enumerate((60, 64, 67)):
@@ -268,8 +285,8 @@ def test_active_sensing_timeout_releases_every_note(tmp_path: Path, jack_server:
 
 
 def test_all_notes_off_releases_sustained_notes(tmp_path: Path, jack_server: str) -> None:
-    with running_daemon(tmp_path, jack_server) as (_daemon, rig):
-        load_voice(rig, sine_voice())
+    with running_daemon(tmp_path, jack_server) as (daemon, rig):
+        load_voice(rig, sine_voice(), daemon)
         start = rig.start_recording()
         rig.send([0xB0, 64, 127], at=start)
         rig.send([0x90, 60, 100], at=start + 1)

@@ -100,7 +100,7 @@ def test_sighup_changes_the_midi_channel_without_dropping_the_audio_stream(
         # any audio client name: PortAudio's JACK client is not always called "dx7d" (see
         # the report: PaJack_SetClientName keeps a pointer to a freed Python bytes object)
         rig.connect(audio_client=None)
-        load_voice(rig, sine_voice())
+        load_voice(rig, sine_voice(), daemon)
         # channel 1: a note on channel 2 is ignored
         start = rig.start_recording()
         rig.send([0x91, 69, 100], at=start)

@@ -121,9 +121,9 @@ def test_out_of_range_values_are_clamped_and_counted(tmp_path: Path) -> None:
     payload[5 * 128 + 118] = 0x00  # voice 6, name character 1 NUL
     payload[7 * 128 + 0] = 127  # voice 8, OP6 R1 127
     bank = Bank.from_bytes(_dump(bytes(payload)), source="clamp.syx")
-    assert bank.report is not None and bank.report.clamped == 3
+    assert bank.report is not None and bank.report.clamped == 2
     assert bank[2].op[5].detune == 14
-    assert bank[5].name == " NIT VOICE"
+    assert bank[5].name == "\x00NIT VOICE"  # a name byte is kept as it came
     assert bank[7].op[5].envelope.rates[0] == 99
 
 

@@ -105,10 +105,12 @@ def test_vced_out_of_range_is_refused_with_offset() -> None:
         Patch.from_vced(bytes(data))
 
 
-def test_vced_name_control_character_is_refused() -> None:
+def test_vced_name_control_character_is_kept_byte_for_byte() -> None:
     data = bytearray(Patch().to_vced())
     data[150] = 0
-    with pytest.raises(SysexError, match="name character 6 is 0, allowed 32-127"):
+    assert Patch.from_vced(bytes(data)).to_vced() == bytes(data)
+    data[150] = 0x80
+    with pytest.raises(SysexError, match="name character 6 is 128, allowed 0-127"):
         Patch.from_vced(bytes(data))
 
 

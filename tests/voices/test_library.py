@@ -4,8 +4,9 @@ Every valid 4104-byte dump (header ``F0 43 0n 09 20 00``, right checksum, F7, ev
 field in range and no bit outside the fields) must write back byte-identical, and
 the strict parser must accept it and rebuild the same bytes. Measured on the
 shared library (3,197 files): 3,176 read (2,869 of them 32-voice dumps), 21 refused
-(TX802/DX7II performance files, AppleDouble "._" files, truncated dumps), 429 valid
-dumps that round-trip exactly; about 20 s of CPU.
+(TX802/DX7II performance files, AppleDouble "._" files, truncated dumps), 468 valid
+dumps that round-trip exactly (429 before names were kept byte for byte: 39 have NUL
+or control bytes in voice names); about 20 s of CPU.
 """
 
 from __future__ import annotations
@@ -90,3 +91,16 @@ def test_most_library_files_are_read(survey: Survey) -> None:
 def test_every_valid_dump_round_trips_byte_identical(survey: Survey) -> None:
     assert survey.valid, "no valid 4104-byte dump found in the library"
     assert survey.mismatches == []
+
+
+def test_cartridges_with_control_bytes_in_names_write_back_byte_identical(
+        survey: Survey, shared_banks: Path) -> None:
+    """Issue 14, finding 9: names are bytes; NUL and control bytes are kept as they came."""
+    library = shared_banks / "library"
+    for name in ("!Instruments/Keyboard/Organ/Organs/ORGAN3.SYX", "Aminet/166.syx"):
+        assert library / name in survey.valid, name
+    def names(data: bytes) -> bytes:  # the 10 name bytes of each packed voice
+        return b"".join(data[6 + k * 128 + 118:6 + k * 128 + 128] for k in range(32))
+
+    with_control = [p for p in survey.valid if any(b < 32 for b in names(p.read_bytes()))]
+    assert len(with_control) >= 38, len(with_control)

@@ -53,11 +53,18 @@ def test_name_longer_than_ten_characters_is_refused() -> None:
         Patch(name="ELEVEN CHAR")
 
 
-def test_name_outside_ascii_32_127_is_refused() -> None:
-    with pytest.raises(ValueError, match="ASCII 32-127"):
+def test_name_outside_ascii_is_refused() -> None:
+    with pytest.raises(ValueError, match="ASCII 0-127"):
         Patch(name="é")
-    with pytest.raises(ValueError, match="ASCII 32-127"):
-        Patch(name="A\tB")
+
+
+def test_control_bytes_in_a_name_are_kept_and_shown_readably() -> None:
+    p = Patch(name="A\tB")
+    assert p.name_bytes == b"A\tB       "
+    p.name_bytes = b"ORGAN3\x00\x00\x7f"
+    assert p.name == "ORGAN3\x00\x00\x7f "
+    assert p.display_name == "ORGAN3\\x00\\x00\\x7f"
+    assert Patch.from_vced(p.to_vced()).name_bytes == b"ORGAN3\x00\x00\x7f "
 
 
 def test_operator_0_is_op1_stored_last() -> None:
