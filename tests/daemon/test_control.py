@@ -247,7 +247,8 @@ def test_program_selects_a_voice_of_the_cartridge(module: Module) -> None:
 
 @pytest.mark.parametrize("path", ["/program/0", "/program/33", "/program/99", "/program/123",
                                   "/program/-1", "/program/abc", "/program/", "/program/1.5",
-                                  "/program/%31"])
+                                  "/program/%31",
+                                  pytest.param("/program/" + "9" * 5000, id="5000-nines")])
 def test_bad_program_numbers_are_refused_and_change_nothing(module: Module, path: str) -> None:
     module.request("POST", "/program/5")
     code, body = module.request("POST", path)
