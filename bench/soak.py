@@ -87,10 +87,12 @@ class Keyboard:
 
 
 def garbage(rng: random.Random) -> bytes:
-    """Bytes that refuse, never a whole note: orphan data, cut-short messages, junk."""
+    """Bytes that refuse, never a whole note: orphan data, cut-short messages, junk. (Data
+    bytes right after a channel message are running status, notes by the MIDI spec: the
+    orphan data follows F4, an undefined status that clears running status.)"""
     kind = rng.randrange(5)
     if kind == 0:
-        return bytes(rng.randrange(0x80) for _ in range(rng.randint(1, 12)))  # no status
+        return b"\xf4" + bytes(rng.randrange(0x80) for _ in range(rng.randint(1, 12)))
     if kind == 1:
         return bytes([0x90 | rng.randrange(16), rng.randrange(0x80), 0xC8])[:3]  # cut short
     if kind == 2:
@@ -201,12 +203,12 @@ def run(minutes: float, seed: int) -> dict[str, Any]:
                 seen = len(rig.received)
                 waiting = (dumps, data, at, at + 4, now)
             if waiting is not None:
-                n, data, first, last, sent = waiting
+                n, data, first, _last, sent = waiting
                 replies = [d for _, d in rig.received[seen:] if d[:1] == b"\xf0"]
                 if replies or time.monotonic() - sent > REPLY_TIMEOUT_S:
                     if replies and replies[-1] == data:
                         stored += 1
-                    elif xrun_near(rig, first, last):
+                    elif xrun_near(rig, first, rig.frame):  # the dump, request or reply
                         lost_to_xruns += 1
                     else:
                         wrong += 1
@@ -225,7 +227,8 @@ def run(minutes: float, seed: int) -> dict[str, Any]:
         log = daemon.log()
         figures.update({
             "dumps sent": dumps, "stored (reply == dump)": stored,
-            "lost to xruns": lost_to_xruns, "not stored, no xrun": wrong,
+            "no reply, an xrun while it went (MIDI lost)": lost_to_xruns,
+            "no reply, no xrun": wrong,
             "stuck voices 3 s after the last note-off": status["engine"]["sounding_voices"],
             "xruns seen by the librarian": len(rig.xrun_frames),
             "RSS after 1 min (MiB)": None if rss_first_minute is None
