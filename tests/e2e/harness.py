@@ -353,7 +353,8 @@ class Rig:
                                      f"{mouts}; all: {[p.name for p in self.client.get_ports()]}")
             time.sleep(0.1)
         self.client.connect(sorted(outs)[0], self.audio_in)
-        self.client.connect(self.midi_out, mins[0])
+        # the daemon's own input port: dx7d-in also has one port per source it connected
+        self.client.connect(self.midi_out, min(mins, key=lambda n: n != "dx7d-in:dx7d"))
         self.client.connect(mouts[0], self.midi_in)
 
     @property
