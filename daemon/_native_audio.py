@@ -13,7 +13,6 @@ thread's (that one touches no Python at all).
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import threading
@@ -44,6 +43,21 @@ _CALLBACKS, _UNDERFLOWS, _OVERRUNS, _MAX_NS, _RECORD_DROPPED, _RT, _RT_PRIORITY,
     _DENORMALS, _FRAMES = range(9)
 _STAT_COUNT = 9
 _ERROR_BYTES = 2048
+
+
+def _c_string(text: str) -> np.ndarray:
+    """A NUL-terminated UTF-8 string as the uint8 array the C ABI takes."""
+    return np.frombuffer(text.encode() + b"\0", dtype=np.uint8)
+
+
+def _text(buffer: np.ndarray) -> str:
+    """The NUL-terminated UTF-8 string a C function wrote into ``buffer``."""
+    raw = buffer.tobytes()
+    return raw[: raw.find(b"\0") if b"\0" in raw else len(raw)].decode(errors="replace")
+
+
+def _is_null(handle: Any) -> bool:
+    return not handle
 
 
 def _engine_handle(engine: Renderer) -> Any:
@@ -82,24 +96,24 @@ class NativeOutput(Output):
         except EngineError as exc:
             raise AudioError(f"the native audio backend is not available: {exc}") from exc
         quiet_native_libraries()
-        error = ctypes.create_string_buffer(_ERROR_BYTES)
+        error = np.zeros(_ERROR_BYTES, dtype=np.uint8)
         index = device if isinstance(device, int) else -1
-        name = device.encode() if isinstance(device, str) else b""
         record_frames = recorder.ring_frames if recorder is not None else 0
-        handle = lib.dx7_audio_open(_engine_handle(engine), _HOST_APIS[host_api], index, name,
+        handle = lib.dx7_audio_open(_engine_handle(engine), _HOST_APIS[host_api], index,
+                                    _c_string(device if isinstance(device, str) else ""),
                                     clock.sample_rate, clock.block_frames, record_frames,
-                                    client_name.encode(), error, _ERROR_BYTES)
-        if not handle:
-            message = error.value.decode(errors="replace") or "unknown PortAudio error"
+                                    _c_string(client_name), error, _ERROR_BYTES)
+        if _is_null(handle):
+            message = _text(error) or "unknown PortAudio error"
             raise AudioError(f"cannot open audio output ({host_api}, device {device!r}): "
                              f"{message}")
         self._handle: Any = handle
         self._lock = threading.Lock()
         self._stats_buffer = np.zeros(_STAT_COUNT, dtype=np.int64)
         self._histogram_buffer = np.zeros(HISTOGRAM_BUCKETS, dtype=np.int64)
-        name_buffer = ctypes.create_string_buffer(512)
-        lib.dx7_audio_device_name(handle, name_buffer, 512)
-        self.device_name = name_buffer.value.decode(errors="replace")
+        name_buffer = np.zeros(512, dtype=np.uint8)
+        lib.dx7_audio_device_name(handle, name_buffer, len(name_buffer))
+        self.device_name = _text(name_buffer)
         self._reported_realtime = False
 
     # -- what other threads read, while the handle lives ---------------------------------
@@ -163,10 +177,10 @@ class NativeOutput(Output):
         self.clock.source = self._frame_at
         if self.recorder is not None:
             self.recorder.attach(self._read_record)
-        error = ctypes.create_string_buffer(_ERROR_BYTES)
+        error = np.zeros(_ERROR_BYTES, dtype=np.uint8)
         if self._lib.dx7_audio_start(self._handle, error, _ERROR_BYTES) != 0:
             log.error("the native audio stream on %s did not start: %s", self.device_name,
-                      error.value.decode(errors="replace"))
+                      _text(error))
 
     def stop(self) -> None:
         """Fold the counters, drain the record ring, then close (may hang: JACK)."""

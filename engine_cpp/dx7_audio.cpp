@@ -157,8 +157,10 @@ namespace {
 
 using dx7::audio::Shared;
 
-void put_error(char *error, int32_t len, const char *text) {
-  if (error != nullptr && len > 0) std::snprintf(error, static_cast<size_t>(len), "%s", text);
+void put_error(uint8_t *error, int32_t len, const char *text) {
+  if (error != nullptr && len > 0) {
+    std::snprintf(reinterpret_cast<char *>(error), static_cast<size_t>(len), "%s", text);
+  }
 }
 
 // Audio thread, once per stream: ask for SCHED_FIFO unless the host's thread is already
@@ -266,7 +268,7 @@ void describe_outputs(PaHostApiIndex api, char *out, size_t len) {
 
 // The device as audio.py's PyAudio backend chooses it; -1 and a message if none fits.
 PaDeviceIndex choose_device(int32_t host_api, int32_t device_index, const char *device_name,
-                            char *error, int32_t error_len) {
+                            uint8_t *error, int32_t error_len) {
   char message[1024];
   PaHostApiIndex api;
   if (host_api == DX7_AUDIO_HOST_DEFAULT) {
@@ -354,9 +356,11 @@ int32_t dx7_audio_available(void) {
 double dx7_audio_now(void) { return static_cast<double>(dx7::audio::now_ns()) * 1e-9; }
 
 dx7_audio *dx7_audio_open(void *engine, int32_t host_api, int32_t device_index,
-                          const char *device_name, int32_t sample_rate, int32_t block_frames,
-                          int32_t record_frames, const char *client_name, char *error,
-                          int32_t error_len) {
+                          const uint8_t *device_name_utf8, int32_t sample_rate,
+                          int32_t block_frames, int32_t record_frames,
+                          const uint8_t *client_name_utf8, uint8_t *error, int32_t error_len) {
+  const char *device_name = reinterpret_cast<const char *>(device_name_utf8);
+  const char *client_name = reinterpret_cast<const char *>(client_name_utf8);
 #ifndef DX7_HAVE_PORTAUDIO
   (void)engine; (void)host_api; (void)device_index; (void)device_name; (void)sample_rate;
   (void)block_frames; (void)record_frames; (void)client_name;
@@ -417,7 +421,7 @@ dx7_audio *dx7_audio_open(void *engine, int32_t host_api, int32_t device_index,
 #endif
 }
 
-int32_t dx7_audio_start(dx7_audio *audio, char *error, int32_t error_len) {
+int32_t dx7_audio_start(dx7_audio *audio, uint8_t *error, int32_t error_len) {
 #ifdef DX7_HAVE_PORTAUDIO
   const PaError err = Pa_StartStream(audio->stream);
   if (err != paNoError) put_error(error, error_len, Pa_GetErrorText(err));
@@ -451,10 +455,11 @@ int32_t dx7_audio_is_active(const dx7_audio *audio) {
 #endif
 }
 
-int32_t dx7_audio_device_name(const dx7_audio *audio, char *out, int32_t len) {
+int32_t dx7_audio_device_name(const dx7_audio *audio, uint8_t *out, int32_t len) {
   if (out == nullptr || len <= 0) return 0;
-  std::snprintf(out, static_cast<size_t>(len), "%s", audio->device_name);
-  return static_cast<int32_t>(std::strlen(out));
+  char *text = reinterpret_cast<char *>(out);
+  std::snprintf(text, static_cast<size_t>(len), "%s", audio->device_name);
+  return static_cast<int32_t>(std::strlen(text));
 }
 
 int64_t dx7_audio_frame_at(const dx7_audio *audio, double t) {

@@ -54,20 +54,21 @@ typedef struct dx7_audio dx7_audio; /* one output stream, opaque */
  * host API's default output. record_frames > 0: a record ring of at least that many mono
  * frames (read with dx7_audio_record_read). client_name: the JACK client name (copied into
  * a buffer that lives as long as the process: PortAudio keeps the pointer).
+ * Strings are NUL-terminated UTF-8 (uint8_t: numpy arrays from Python).
  * Returns NULL on failure, with a message in error[0..error_len). */
 dx7_audio *dx7_audio_open(void *engine, int32_t host_api, int32_t device_index,
-                          const char *device_name, int32_t sample_rate, int32_t block_frames,
-                          int32_t record_frames, const char *client_name, char *error,
-                          int32_t error_len);
+                          const uint8_t *device_name, int32_t sample_rate,
+                          int32_t block_frames, int32_t record_frames,
+                          const uint8_t *client_name, uint8_t *error, int32_t error_len);
 /* 0 on success, else a PortAudio error code, its text in error[0..error_len). */
-int32_t dx7_audio_start(dx7_audio *audio, char *error, int32_t error_len);
+int32_t dx7_audio_start(dx7_audio *audio, uint8_t *error, int32_t error_len);
 /* Stop and close the stream, release PortAudio and free the handle. May block forever
  * (see above); the handle is invalid afterwards. */
 void dx7_audio_close(dx7_audio *audio);
 /* 1 while PortAudio says the stream runs (0 after the device or JACK server went away). */
 int32_t dx7_audio_is_active(const dx7_audio *audio);
 /* "<host API>: <device>" into out[0..len), NUL-terminated; returns its length. */
-int32_t dx7_audio_device_name(const dx7_audio *audio, char *out, int32_t len);
+int32_t dx7_audio_device_name(const dx7_audio *audio, uint8_t *out, int32_t len);
 /* The engine frame at which an event that arrived at time t (seconds on dx7_audio_now's
  * clock) plays: the frame at the start of the last block + one block + (t - its time) *
  * sample_rate. One block of constant latency; the event keeps its offset inside it. */
