@@ -3,7 +3,8 @@
 #
 #   ./bootstrap.sh run [dx7d run options]   set up, then start the daemon (default config)
 #   ./bootstrap.sh test [pytest options]    set up, then run every check and test
-#   ./bootstrap.sh setup                    set up only
+#   ./bootstrap.sh setup [--with-cppyy]     set up only (--with-cppyy: build cppyy from
+#                                           source where it has no wheel, e.g. a Pi; hours)
 #   ./bootstrap.sh install-service          set up, then install and start the systemd service
 #   ./bootstrap.sh uninstall-service [--purge]  stop and remove it (--purge: data and config too)
 #
@@ -14,6 +15,9 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
 RUNTIME_APT=(python3 python3-venv python3-dev g++ portaudio19-dev libasound2-dev libjack-jackd2-dev)
+# build-essential (make, g++, libc headers): the compiled engine loader, and the pip
+# builds of pyaudio (and of cppyy with --with-cppyy) where there is no wheel (aarch64).
+RUNTIME_APT+=(build-essential)
 # jackd2: the end-to-end tests run a private JACK server (dummy backend);
 # iproute2 and util-linux: the discovery test runs inside its own network namespace;
 # systemd (systemd-analyze) and shellcheck: the unit and install scripts are checked.
@@ -51,6 +55,31 @@ venv_install() {  # $1: the extras to install, e.g. "[test]" or ""
     printf '%s\n' "$want" > "$stamp"
 }
 
+# One consistent cppyy set (cppyy 3.5.0's own pins): cppyy-backend is built against the
+# cppyy-cling installed just before it, so Cling is built once, not twice.
+CPPYY_PINS=(cppyy-cling==6.32.8 cppyy-backend==1.15.3 CPyCppyy==1.13.0 cppyy==3.5.0)
+
+with_cppyy() {
+    if .venv/bin/python -c 'import cppyy' 2>/dev/null; then
+        say "cppyy is installed already"
+        return 0
+    fi
+    say "--with-cppyy: building Cling (LLVM + Clang, ~3,100 objects) from source, once." \
+        "Expect roughly 4-8 hours on a Raspberry Pi 4 and 2-4 on a Pi 5 (estimates), ~2 GB" \
+        "of memory per compile job (MAKE_NPROCS=${MAKE_NPROCS:-2}) and up to ~4 GB for the" \
+        "final links: give a 4 GB Pi swap first. Without it dx7d uses the compiled loader."
+    # cmake < 4: cppyy-cling 6.32's CMakeLists is refused by cmake 4. Installed into
+    # .venv and used without pip's build isolation (which would fetch cmake 4).
+    .venv/bin/python -m pip install -q "cmake<4" setuptools wheel
+    local pin
+    for pin in "${CPPYY_PINS[@]}"; do
+        say "building $pin"
+        PATH="$PWD/.venv/bin:$PATH" MAKE_NPROCS=${MAKE_NPROCS:-2} CMAKE_BUILD_TYPE=Release \
+            .venv/bin/python -m pip install --no-build-isolation --verbose "$pin"
+    done
+    .venv/bin/python -c 'import cppyy' && say "cppyy built: engine.loader auto now uses it"
+}
+
 typecheck() {
     # mypy reads the packages under their installed names (dx7d.<folder>) through
     # a tree of links, so cross-package imports are checked too.
@@ -68,6 +97,9 @@ case "$cmd" in
     setup)
         apt_install "${RUNTIME_APT[@]}" "${TEST_APT[@]}"
         venv_install "[test]"
+        if [ "${1:-}" = --with-cppyy ]; then
+            with_cppyy
+        fi
         ;;
     run)
         apt_install "${RUNTIME_APT[@]}"
@@ -93,7 +125,7 @@ case "$cmd" in
         exec systemd/uninstall.sh "$@"
         ;;
     *)
-        sed -n '2,14p' "$0" >&2
+        sed -n '2,15p' "$0" >&2
         exit 2
         ;;
 esac

@@ -52,6 +52,7 @@ class EngineConfig:
     """The `engine` section."""
 
     polyphony: int
+    loader: str
 
 
 @dataclass(frozen=True)

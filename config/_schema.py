@@ -83,6 +83,9 @@ _ROWS = (
         "MIDI channel to answer: omni (all) or 1 to 16", _A.LIVE),
     Key("engine.polyphony", 16, c.int_range(1, 32),
         "voices that can sound at once", _A.AUDIO),
+    Key("engine.loader", "auto", c.choice("auto", "cppyy", "compiled"),
+        "how the C++ engine is compiled: auto (cppyy if it imports, else compiled), "
+        "cppyy (JIT at start-up) or compiled (g++, cached)", _A.RESTART),
     Key("storage.state_dir", "auto", c.state_dir(),
         "where the current voice, edits and settings are kept; auto: see docs", _A.RESTART),
     Key("storage.banks_dir", None, c.optional(c.path()),

@@ -121,9 +121,10 @@ class Daemon:
         self.library = Library(banks_dir)
         log.info("state directory %s", state_dir)
         t0 = time.perf_counter()
-        self.engine = Synth(sample_rate=cfg.audio.sample_rate, polyphony=cfg.engine.polyphony)
-        log.info("engine compiled in %.2f s (%d voices at %d Hz)", time.perf_counter() - t0,
-                 cfg.engine.polyphony, cfg.audio.sample_rate)
+        self.engine = Synth(sample_rate=cfg.audio.sample_rate, polyphony=cfg.engine.polyphony,
+                            loader=cfg.engine.loader)
+        log.info("engine ready in %.2f s (%d voices at %d Hz): %s", time.perf_counter() - t0,
+                 cfg.engine.polyphony, cfg.audio.sample_rate, self.engine.loader_summary)
         self.clock = BlockClock(cfg.audio.sample_rate, cfg.audio.buffer_frames)
         self.recorder = (WavRecorder(Path(cfg.audio.record).expanduser(), cfg.audio.sample_rate)
                          if cfg.audio.record else None)

@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--rate", type=int, default=48000, help="sample rate in Hz (48000)")
     p.add_argument("--float", dest="as_float", action="store_true",
                    help="write 32-bit float samples instead of 16-bit PCM")
+    p.add_argument("--loader", choices=("auto", "cppyy", "compiled"), default=None,
+                   help="how the C++ engine is compiled (default auto: cppyy if it imports, "
+                        "else g++)")
     p.add_argument("-o", "--output", type=Path, required=True, help="the WAV file to write")
     p.set_defaults(func=run)
 
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, SysexError) as exc:
         print(f"dx7d render: {exc}", file=sys.stderr)
         return 1
-    synth = Synth(sample_rate=args.rate, polyphony=1)
+    synth = Synth(sample_rate=args.rate, polyphony=1, loader=args.loader)
     synth.load_patch(patch)
     synth.note_on(args.note, args.velocity, frame=0)
     held = round(args.hold * args.rate)

@@ -1,4 +1,8 @@
-"""The Python facade of the C++ engine: Synth. No cppyy object escapes this module."""
+"""The Python facade of the C++ engine: Synth, over the C ABI (dx7_capi.h, _abi.py).
+
+Loader-agnostic: it calls ``lib.dx7_engine_*`` and never sees whether cppyy or ctypes
+is behind `lib`; no handle escapes this module.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +49,7 @@ def vced_bytes(patch: HasVced | bytes | bytearray | memoryview) -> bytes:
 
 
 class Synth:
-    """A polyphonic DX7 voice engine (C++, compiled by cppyy on first use).
+    """A polyphonic DX7 voice engine (C++, compiled on first use by `loader`).
 
     Event methods may be called from one producer thread while render_into() runs in
     the audio thread. ``frame`` is an absolute frame on the engine clock
@@ -54,21 +58,39 @@ class Synth:
     """
 
     def __init__(self, sample_rate: int = 48000, polyphony: int = 16, block_frames: int = 128,
-                 queue_capacity: int = 1024) -> None:
+                 queue_capacity: int = 1024, loader: str | None = None) -> None:
         if not 8000 <= int(sample_rate) <= 192000:
             raise ValueError(f"sample_rate {sample_rate} is outside 8000..192000")
         _check("polyphony", polyphony, 1, 32)
         _check("block_frames", block_frames, 1, 1 << 16)
         _check("queue_capacity", queue_capacity, 2, 1 << 20)
-        namespace = _loader.load()
-        self._engine: Any = namespace.Engine(float(sample_rate), int(polyphony),
-                                             int(queue_capacity))
+        self._lib = lib = _loader.load(loader)
+        self._engine: Any = None
+        handle = lib.dx7_engine_new(float(sample_rate), int(polyphony), int(queue_capacity))
+        if lib.is_null(handle):
+            raise MemoryError("the C++ engine could not be created (out of memory)")
+        self._engine = handle
         self._sample_rate = int(sample_rate)
         self._polyphony = int(polyphony)
         self._block_frames = int(block_frames)
         self._patch = np.zeros(VOICE_BYTES + 1, dtype=np.uint8)
 
+    def __del__(self) -> None:
+        engine, self._engine = getattr(self, "_engine", None), None
+        if engine is not None:
+            self._lib.dx7_engine_free(engine)
+
     # -- read-only state -------------------------------------------------------------
+    @property
+    def loader(self) -> str:
+        """The loader that compiled this engine: "cppyy" or "compiled"."""
+        return str(self._lib.loader)
+
+    @property
+    def loader_summary(self) -> str:
+        """Which loader ran and how long compiling took, for the log."""
+        return self._lib.describe()
+
     @property
     def sample_rate(self) -> int:
         return self._sample_rate
@@ -84,29 +106,29 @@ class Synth:
     @property
     def frame_position(self) -> int:
         """Frames rendered so far (the engine clock)."""
-        return int(self._engine.frame_position())
+        return int(self._lib.dx7_engine_frame_position(self._engine))
 
     @property
     def sounding_voices(self) -> int:
-        return int(self._engine.sounding_voices())
+        return int(self._lib.dx7_engine_sounding_voices(self._engine))
 
     @property
     def dropped_events(self) -> int:
         """Events refused because the queue was full (raise queue_capacity)."""
-        return int(self._engine.dropped_events())
+        return int(self._lib.dx7_engine_dropped_events(self._engine))
 
     @property
     def peak(self) -> float:
         """Largest |sample| rendered since construction or reset_peak()."""
-        return float(self._engine.peak())
+        return float(self._lib.dx7_engine_peak(self._engine))
 
     def reset_peak(self) -> None:
-        self._engine.reset_peak()
+        self._lib.dx7_engine_reset_peak(self._engine)
 
     # -- events ------------------------------------------------------------------------
     def _post(self, kind: int, a: int, b: int, frame: int | None) -> bool:
         when = -1 if frame is None else int(frame)
-        return bool(self._engine.post(when, kind, a, b))
+        return bool(self._lib.dx7_engine_post(self._engine, when, kind, a, b))
 
     def note_on(self, note: int, velocity: int, *, frame: int | None = None) -> bool:
         """Key down: note 0..127, velocity 0..127 (0 = note off)."""
@@ -146,7 +168,7 @@ class Synth:
         if len(raw) == VOICE_BYTES:
             self._patch[VOICE_BYTES] = 0x3F
         when = -1 if frame is None else int(frame)
-        return bool(self._engine.post_patch(when, self._patch))
+        return bool(self._lib.dx7_engine_post_patch(self._engine, when, self._patch))
 
     def all_notes_off(self, *, frame: int | None = None) -> bool:
         """Release every note, sustained ones included."""
@@ -172,7 +194,7 @@ class Synth:
                 or not out.flags.writeable:
             raise ValueError("render_into needs a writeable C-contiguous 1-D float32 array")
         if out.shape[0]:
-            self._engine.render(out, out.shape[0])
+            self._lib.dx7_engine_render(self._engine, out, out.shape[0])
 
     def render(self, frames: int) -> npt.NDArray[np.float32]:
         """The next `frames` frames as a new float32 array (offline use)."""
@@ -191,10 +213,8 @@ class Synth:
         keyup = (held + 63) // 64 * 64
         out = np.zeros(total, dtype=np.float32)
         rows = np.zeros((6, total), dtype=np.float32) if ops else None
-        import cppyy  # already imported by the loader
-
-        self._engine.render_note(out, total, keyup, midi_note, velocity, REFERENCE_SCALE,
-                                 rows if rows is not None else cppyy.nullptr)
+        self._lib.dx7_engine_render_note(self._engine, out, total, keyup, midi_note,
+                                         velocity, REFERENCE_SCALE, rows)
         return out, rows
 
     def render_note(self, midi_note: int = 60, velocity: int = 100, note_duration: float = 3.0,

@@ -1,5 +1,6 @@
-// dx7_unity.cpp - the whole engine as one translation unit, for cppyy's JIT (and an
-// ahead-of-time build: g++ -std=c++17 -O2 -c dx7_unity.cpp).
+// dx7_unity.cpp - every C++ source as one translation unit: cppyy's JIT includes it, the
+// compiled loader builds it with g++ into a shared library (engine_cpp/_loader.py).
+// A new source: one #include line here (its extern "C" functions go in _abi.py's table).
 #include "dx7_controls.cpp"
 #include "dx7_engine.cpp"
 #include "dx7_env.cpp"
@@ -8,3 +9,5 @@
 #include "dx7_pitchenv.cpp"
 #include "dx7_tables.cpp"
 #include "dx7_voice.cpp"
+// The C ABI (dx7_capi.h) and the sources that add to it.
+#include "dx7_capi.cpp"

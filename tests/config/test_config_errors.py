@@ -85,7 +85,7 @@ def test_unknown_key_in_wrong_section_suggests_the_right_one() -> None:
 
 def test_unknown_key_without_close_match_lists_the_section() -> None:
     issue = only_issue("engine:\n  xyzzy: 1\n")
-    assert issue.message == "unknown key; allowed: the keys of engine: polyphony"
+    assert issue.message == "unknown key; allowed: the keys of engine: polyphony, loader"
 
 
 def test_unknown_section_suggests() -> None:

@@ -1,13 +1,41 @@
-"""Fixtures for the engine tests: a compiled Synth and a VCED voice builder."""
+"""Fixtures for the engine tests: a compiled Synth and a VCED voice builder.
+
+Every engine test runs once per loader (issue 9): the autouse ``engine_loader`` fixture
+makes "cppyy" or "compiled" the default of every ``Synth()`` the test builds; tests that
+never touch the engine (LOADER_FREE modules) run once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
-from dx7d.engine_cpp import Synth
+from dx7d.engine_cpp import Synth, _loader
 
 VcedBuilder = Callable[..., bytes]
+LOADER_FREE = {"test_compile", "test_fidelity_metric", "test_loaders"}
+"""Modules whose tests do not build the engine through the default loader."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine_loader" not in metafunc.fixturenames:
+        return
+    module = metafunc.module.__name__.rpartition(".")[2]
+    loaders = ["auto"] if module in LOADER_FREE else ["cppyy", "compiled"]
+    metafunc.parametrize("engine_loader", loaders, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def engine_loader(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The loader every Synth() of this test uses (skips cppyy where it cannot import)."""
+    loader = str(getattr(request, "param", "auto"))
+    if loader == "cppyy" and not _loader.cppyy_available():
+        pytest.skip("cppyy is not importable here (no wheel for this platform); "
+                    "the compiled loader is tested instead")
+    saved = _loader.DEFAULT_LOADER
+    _loader.DEFAULT_LOADER = loader
+    yield loader
+    _loader.DEFAULT_LOADER = saved
 
 
 def _sine_voice(**changes: int) -> bytes:

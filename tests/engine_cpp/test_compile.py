@@ -29,7 +29,12 @@ def test_headers_stay_small() -> None:
         assert len(header.read_text().splitlines()) <= 130, header.name
 
 
-def test_compile_error_names_file_and_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("loader", ["cppyy", "compiled"])
+def test_compile_error_names_file_and_line(loader: str, tmp_path: Path) -> None:
+    if loader == "cppyy" and not _loader.cppyy_available():
+        pytest.skip("cppyy is not importable here (no wheel for this platform)")
+    if loader == "compiled" and shutil.which("g++") is None:
+        pytest.skip("g++ is not installed")
     for path in _loader.SOURCE_DIR.glob("dx7_*"):
         shutil.copy(path, tmp_path / path.name)
     env_source = tmp_path / "dx7_env.cpp"
@@ -40,10 +45,10 @@ def test_compile_error_names_file_and_line(tmp_path: Path) -> None:
     script = (
         "import sys\nfrom pathlib import Path\n"
         "from dx7d.engine_cpp import EngineError, _loader\n"
-        "try:\n    _loader.load(Path(sys.argv[1]))\n"
+        "try:\n    _loader.load(sys.argv[2], Path(sys.argv[1]), cache=Path(sys.argv[1]) / 'c')\n"
         "except EngineError as exc:\n    print(exc)\n    sys.exit(3)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script, str(tmp_path)],
+    result = subprocess.run([sys.executable, "-c", script, str(tmp_path), loader],
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 3, result.stdout + result.stderr
     assert f"dx7_env.cpp:{target + 1}:" in result.stdout

@@ -10,7 +10,9 @@ import pytest
 from dx7d.engine_cpp import Synth
 from dx7d.voices import Bank
 
-dexed = pytest.importorskip("dexed")
+dexed = pytest.importorskip(
+    "dexed", reason="dexed-py (the reference engine) installs only on Linux x86-64: it has no "
+    "wheel or source release for this platform")
 
 
 @pytest.fixture(scope="module")
