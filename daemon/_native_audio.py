@@ -56,16 +56,13 @@ def _text(buffer: np.ndarray) -> str:
     return raw[: raw.find(b"\0") if b"\0" in raw else len(raw)].decode(errors="replace")
 
 
-def _is_null(handle: Any) -> bool:
-    return not handle
-
-
-def _engine_handle(engine: Renderer) -> Any:
-    """What dx7_audio_open takes as its engine: the C++ engine behind the Synth facade."""
-    handle = getattr(engine, "_engine", None)
-    if handle is None:
+def _c_engine(engine: Renderer) -> tuple[Any, Any]:
+    """The engine's C ABI (``lib``) and handle, which dx7_audio_open renders from."""
+    c_engine = getattr(engine, "c_engine", None)
+    if c_engine is None:
         raise AudioError("the native audio backend needs the C++ engine (dx7d.engine_cpp.Synth)")
-    return handle
+    lib, handle = c_engine()
+    return lib, handle
 
 
 def realtime_description(state: int, priority: int) -> str:
@@ -88,22 +85,20 @@ class NativeOutput(Output):
                  host_api: str = "default", device: str | int | None = None,
                  recorder: WavRecorder | None = None, client_name: str = "dx7d") -> None:
         super().__init__(engine, clock, stats, recorder)
-        from dx7d.engine_cpp import EngineError
-        from dx7d.engine_cpp._audio import audio_library
-
-        try:
-            self._lib = lib = audio_library()
-        except EngineError as exc:
-            raise AudioError(f"the native audio backend is not available: {exc}") from exc
+        lib, engine_handle = _c_engine(engine)
+        self._lib = lib
+        if not lib.dx7_audio_available():
+            raise AudioError("the native audio backend is not available: the engine was "
+                             "built without PortAudio (install portaudio19-dev)")
         quiet_native_libraries()
         error = np.zeros(_ERROR_BYTES, dtype=np.uint8)
         index = device if isinstance(device, int) else -1
         record_frames = recorder.ring_frames if recorder is not None else 0
-        handle = lib.dx7_audio_open(_engine_handle(engine), _HOST_APIS[host_api], index,
+        handle = lib.dx7_audio_open(engine_handle, _HOST_APIS[host_api], index,
                                     _c_string(device if isinstance(device, str) else ""),
                                     clock.sample_rate, clock.block_frames, record_frames,
                                     _c_string(client_name), error, _ERROR_BYTES)
-        if _is_null(handle):
+        if lib.is_null(handle):
             message = _text(error) or "unknown PortAudio error"
             raise AudioError(f"cannot open audio output ({host_api}, device {device!r}): "
                              f"{message}")

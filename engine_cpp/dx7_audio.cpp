@@ -17,7 +17,7 @@
 #include <cstring>
 #include <memory>
 
-#include "dx7_engine.h"
+#include "dx7_capi_handle.h"
 
 #if defined(__has_include)
 #if __has_include(<portaudio.h>)
@@ -355,7 +355,7 @@ int32_t dx7_audio_available(void) {
 
 double dx7_audio_now(void) { return static_cast<double>(dx7::audio::now_ns()) * 1e-9; }
 
-dx7_audio *dx7_audio_open(void *engine, int32_t host_api, int32_t device_index,
+dx7_audio *dx7_audio_open(dx7_engine *engine, int32_t host_api, int32_t device_index,
                           const uint8_t *device_name_utf8, int32_t sample_rate,
                           int32_t block_frames, int32_t record_frames,
                           const uint8_t *client_name_utf8, uint8_t *error, int32_t error_len) {
@@ -389,7 +389,7 @@ dx7_audio *dx7_audio_open(void *engine, int32_t host_api, int32_t device_index,
     return nullptr;
   }
   std::unique_ptr<dx7_audio> a(new dx7_audio());
-  a->engine = static_cast<dx7::Engine *>(engine);
+  a->engine = &engine->impl;
   a->sample_rate = sample_rate;
   a->block_frames = block_frames;
   if (record_frames > 0) {

@@ -12,11 +12,14 @@
  * one at a time per handle, except the readers, which may run beside anything).
  * close may block forever inside PortAudio (its JACK host API, once the server died):
  * callers run it in a thread they can abandon, and the handle is then never freed.
+ * Each function is listed in engine_cpp/_abi.py (open, start and close release the GIL).
  */
 #ifndef DX7_AUDIO_H
 #define DX7_AUDIO_H
 
 #include <stdint.h>
+
+#include "dx7_capi.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,7 +59,7 @@ typedef struct dx7_audio dx7_audio; /* one output stream, opaque */
  * a buffer that lives as long as the process: PortAudio keeps the pointer).
  * Strings are NUL-terminated UTF-8 (uint8_t: numpy arrays from Python).
  * Returns NULL on failure, with a message in error[0..error_len). */
-dx7_audio *dx7_audio_open(void *engine, int32_t host_api, int32_t device_index,
+dx7_audio *dx7_audio_open(dx7_engine *engine, int32_t host_api, int32_t device_index,
                           const uint8_t *device_name, int32_t sample_rate,
                           int32_t block_frames, int32_t record_frames,
                           const uint8_t *client_name, uint8_t *error, int32_t error_len);

@@ -11,3 +11,4 @@
 #include "dx7_voice.cpp"
 // The C ABI (dx7_capi.h) and the sources that add to it.
 #include "dx7_capi.cpp"
+#include "dx7_audio.cpp"
