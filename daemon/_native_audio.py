@@ -168,30 +168,42 @@ class NativeOutput(Output):
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        self.stats.live = self._counters
+        stats = self.stats
+        if stats.live is not None:  # an earlier native output whose stop hung: keep its counts
+            stats.counted.add(stats.live())
+        stats.live = self._counters
         self.clock.source = self._frame_at
         if self.recorder is not None:
-            self.recorder.attach(self._read_record)
+            self.recorder.attach(self._read_record)  # drains an earlier source first
         error = np.zeros(_ERROR_BYTES, dtype=np.uint8)
         if self._lib.dx7_audio_start(self._handle, error, _ERROR_BYTES) != 0:
             log.error("the native audio stream on %s did not start: %s", self.device_name,
                       _text(error))
+        # First calls through cppyy compile their wrappers (~10 ms): not in the dispatcher.
+        self._frame_at(time.perf_counter())
+        self._counters()
+        self._lib.dx7_audio_record_read(self._handle, np.zeros(1, dtype=np.float32), 0)
 
     def stop(self) -> None:
-        """Fold the counters, drain the record ring, then close (may hang: JACK)."""
-        final = self._counters()
+        """Stop the stream, fold its counters, drain its record ring, close it.
+
+        dx7_audio_stop and _close may hang inside PortAudio (a dead JACK server): the
+        daemon calls this in a thread it abandons after a second. If the stop hangs, the
+        handle is never freed, so its counters and ring stay readable to the end.
+        """
         if self.clock.source == self._frame_at:
             # the Python stamp takes over until the next output stamps its first block
             self.clock.stamp = (time.perf_counter(), self.engine.frame_position)
             self.clock.source = None
+        self._lib.dx7_audio_stop(self._handle)  # no callback after this: final counters
+        if self.stats.live == self._counters:
+            self.stats.counted.add(self._counters())
+            self.stats.live = None
         if self.recorder is not None:
-            self.recorder.detach()
+            self.recorder.detach(self._read_record)
             self.recorder.dropped += int(self._raw_stats()[_RECORD_DROPPED])
         with self._lock:
             handle, self._handle = self._handle, None
-        if self.stats.live == self._counters:
-            self.stats.counted.add(final)
-            self.stats.live = None
         if handle is not None:
             self._lib.dx7_audio_close(handle)
 

@@ -234,9 +234,12 @@ class WavRecorder:
             self._drain_locked()
             self._source = read
 
-    def detach(self) -> None:
-        """Write what the native ring holds, then stop reading it (before it is freed)."""
+    def detach(self, read: Callable[[np.ndarray], int]) -> None:
+        """Write what the native ring ``read`` reads holds, then stop reading it (before it
+        is freed); nothing if another source was attached since."""
         with self._lock:
+            if self._source != read:
+                return
             self._drain_locked()
             self._source = None
 

@@ -133,12 +133,13 @@ FUNCTIONS: tuple[Fn, ...] = (
     Fn("dx7_engine_polyphony", I32, (HANDLE,)),
     Fn("dx7_engine_sample_rate", F64, (HANDLE,)),
     Fn("dx7_algorithm_route", I32, (I32, I32)),
-    # dx7_audio.h: the native audio output (PortAudio run from C++); open, start and close
+    # dx7_audio.h: the native audio output (PortAudio run from C++); open, start, stop, close
     # may wait on PortAudio (a JACK server, or its close that hangs): they release the GIL
     Fn("dx7_audio_available", I32, ()),
     Fn("dx7_audio_open", HANDLE,
        (HANDLE, I32, I32, U8_IN, I32, I32, I32, U8_IN, array("uint8"), I32), release_gil=True),
     Fn("dx7_audio_start", I32, (HANDLE, array("uint8"), I32), release_gil=True),
+    Fn("dx7_audio_stop", I32, (HANDLE,), release_gil=True),
     Fn("dx7_audio_close", VOID, (HANDLE,), release_gil=True),
     Fn("dx7_audio_is_active", I32, (HANDLE,)),
     Fn("dx7_audio_device_name", I32, (HANDLE, array("uint8"), I32)),

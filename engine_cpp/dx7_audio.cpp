@@ -433,6 +433,16 @@ int32_t dx7_audio_start(dx7_audio *audio, uint8_t *error, int32_t error_len) {
 #endif
 }
 
+int32_t dx7_audio_stop(dx7_audio *audio) {
+#ifdef DX7_HAVE_PORTAUDIO
+  if (audio->stream == nullptr || Pa_IsStreamStopped(audio->stream) == 1) return 0;
+  return Pa_StopStream(audio->stream);
+#else
+  (void)audio;
+  return 0;
+#endif
+}
+
 void dx7_audio_close(dx7_audio *audio) {
   if (audio == nullptr) return;
 #ifdef DX7_HAVE_PORTAUDIO

@@ -12,7 +12,7 @@
  * one at a time per handle, except the readers, which may run beside anything).
  * close may block forever inside PortAudio (its JACK host API, once the server died):
  * callers run it in a thread they can abandon, and the handle is then never freed.
- * Each function is listed in engine_cpp/_abi.py (open, start and close release the GIL).
+ * Each function is listed in engine_cpp/_abi.py (open, start, stop, close release the GIL).
  */
 #ifndef DX7_AUDIO_H
 #define DX7_AUDIO_H
@@ -65,8 +65,11 @@ dx7_audio *dx7_audio_open(dx7_engine *engine, int32_t host_api, int32_t device_i
                           const uint8_t *client_name, uint8_t *error, int32_t error_len);
 /* 0 on success, else a PortAudio error code, its text in error[0..error_len). */
 int32_t dx7_audio_start(dx7_audio *audio, uint8_t *error, int32_t error_len);
-/* Stop and close the stream, release PortAudio and free the handle. May block forever
- * (see above); the handle is invalid afterwards. */
+/* Stop the stream: when it returns no callback runs any more and the counters are final.
+ * 0 or a PortAudio error code. May block forever (see above). */
+int32_t dx7_audio_stop(dx7_audio *audio);
+/* Stop (if still running) and close the stream, release PortAudio and free the handle.
+ * May block forever (see above); the handle is invalid afterwards. */
 void dx7_audio_close(dx7_audio *audio);
 /* 1 while PortAudio says the stream runs (0 after the device or JACK server went away). */
 int32_t dx7_audio_is_active(const dx7_audio *audio);
