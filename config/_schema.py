@@ -61,7 +61,7 @@ class Key:
 
 _A = Apply
 _ROWS = (
-    Key("audio.backend", "pyaudio", c.choice("pyaudio", "native", "null", null_means="null"),
+    Key("audio.backend", "native", c.choice("pyaudio", "native", "null", null_means="null"),
         "audio output: pyaudio (PortAudio through PyAudio; falls back to null if there is "
         "no device), native (the same PortAudio run from the C++ engine: the callback never "
         "enters Python; same fallback) or null (render and discard)", _A.AUDIO),
