@@ -11,7 +11,9 @@ then pyaudio), each with a daemon of its own, one after the other on the same se
   0. baseline: the bench's JACK client alone on the idle server (no daemon), running
      the same flood callback into an unconnected port for as long as the flood lasts;
      the xruns it sees are the environment's (a shared, non-real-time machine);
-  1. starts ``dx7d run`` and times it to READY=1 (audio.host_api jack, midi.api jack,
+  1. start-up: the median time from ``dx7d run`` to READY=1 over 3 start-stop cycles per
+     engine.loader (cppyy JIT; compiled, its library from the cache); then starts
+     ``dx7d run`` for the measurements, timed too (audio.host_api jack, midi.api jack,
      audio.buffer_frames = the period, state in a temporary folder, zeroconf off,
      control interface on a free loopback port) and connects the bench client to it;
   2. latency and jitter: a sine voice (INIT VOICE: OP1 alone) by single-voice dump,
@@ -424,17 +426,33 @@ def measure_latency(rig: BenchClient) -> dict[str, Any]:
     }
 
 
+def realtime_thread_seconds(pid: int) -> float:
+    """utime + stime of the process's SCHED_FIFO/SCHED_RR threads (the native backend's
+    audio thread asks for SCHED_FIFO), in seconds."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[38]) in (1, 2):  # policy (field 41): SCHED_FIFO, SCHED_RR
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def measure_cpu(rig: BenchClient, daemon_pid: int, jackd_pid: int, bank: Bank,
                 seconds: float) -> dict[str, Any]:
     def share(pid_list: list[int]) -> list[float]:
         c0 = [cpu_seconds(p) for p in pid_list]
+        rt0 = realtime_thread_seconds(pid_list[0])
         t0 = time.monotonic()
         time.sleep(seconds)
         t1 = time.monotonic()
-        return [100 * (cpu_seconds(p) - c) / (t1 - t0) for p, c in zip(pid_list, c0,
-                                                                       strict=True)]
+        shares = [100 * (cpu_seconds(p) - c) / (t1 - t0) for p, c in zip(pid_list, c0,
+                                                                         strict=True)]
+        return [*shares, 100 * (realtime_thread_seconds(pid_list[0]) - rt0) / (t1 - t0)]
 
-    idle_daemon, idle_jackd = share([daemon_pid, jackd_pid])
+    idle_daemon, idle_jackd, idle_rt = share([daemon_pid, jackd_pid])
     names = [n.strip() for n in bank.names]
     voice = bank[names.index(CPU_VOICE)] if CPU_VOICE in names else bank[0]
     rig.send_now(voice_dump(voice, 0))
@@ -442,9 +460,10 @@ def measure_cpu(rig: BenchClient, daemon_pid: int, jackd_pid: int, bank: Bank,
     at = rig.frame + rig.period
     rig.schedule([(at + i * 16, bytes((0x90, n, VELOCITY))) for i, n in enumerate(CHORD)])
     rig.wait_until(at + int(0.5 * rig.rate))
-    busy_daemon, busy_jackd = share([daemon_pid, jackd_pid])
+    busy_daemon, busy_jackd, busy_rt = share([daemon_pid, jackd_pid])
     return {"voice": voice.name.strip(), "idle": idle_daemon, "busy": busy_daemon,
-            "jackd_idle": idle_jackd, "jackd_busy": busy_jackd}
+            "jackd_idle": idle_jackd, "jackd_busy": busy_jackd,
+            "rt_idle": idle_rt, "rt_busy": busy_rt}
 
 
 def new_flood(rig: BenchClient, dump: bytes) -> Flood:
@@ -529,6 +548,30 @@ def flood_p999(before: dict[str, Any], after: dict[str, Any] | None) -> int | No
     return None
 
 
+STARTUP_RUNS = 3  # start-stop cycles per backend and loader (median reported)
+
+
+def measure_startup(backend: str, period: int) -> dict[str, float]:
+    """Median seconds from `dx7d run` to READY=1 per engine.loader (cppyy, compiled: the
+    compiled library comes from the cache after its first build)."""
+    medians = {}
+    for loader in ("cppyy", "compiled"):
+        times = []
+        for _ in range(STARTUP_RUNS):
+            folder = Path(tempfile.mkdtemp(prefix=f"dx7d-bench-start-{backend}-"))
+            daemon = DaemonProcess(folder, {
+                "audio": {"buffer_frames": period, "sample_rate": RATE, "backend": backend},
+                "engine": {"loader": loader}, "control": {"listen": f"127.0.0.1:{free_port()}"},
+                "log": {"level": "info"}})
+            t0 = time.monotonic()
+            daemon.start()
+            times.append(time.monotonic() - t0)
+            daemon.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+        medians[loader] = float(np.median(times))
+    return medians
+
+
 def run_backend(server: JackServer, period: int, backend: str, bank: Bank, dump: bytes,
                 flood_s: float, cpu_s: float) -> dict[str, Any]:
     """One daemon on ``backend``: start-up, latency, CPU, flood."""
@@ -538,6 +581,8 @@ def run_backend(server: JackServer, period: int, backend: str, bank: Bank, dump:
     daemon: DaemonProcess | None = None
     rig: BenchClient | None = None
     try:
+        print(f"[{period} {backend}] start-up: {STARTUP_RUNS} x per engine loader", flush=True)
+        result["startup"] = measure_startup(backend, period)
         port = free_port()
         daemon = DaemonProcess(folder, {
             "audio": {"buffer_frames": period, "sample_rate": RATE, "backend": backend},
@@ -634,7 +679,9 @@ def print_table(results: list[dict[str, Any]], flood_s: float, bank_source: str)
         rows.append((label, cells))
 
     row("buffer (frames / ms)", lambda r: f"{r['period']} / {1000 * r['period'] / RATE:.2f}")
-    row("start-up to READY=1 (s)", lambda r: f"{r['startup_s']:.2f}")
+    row("start-up to READY=1 (s), this daemon", lambda r: f"{r['startup_s']:.2f}")
+    row("start-up median: cppyy / compiled loader",
+        lambda r: f"{r['startup']['cppyy']:.2f} / {r['startup']['compiled']:.2f}")
     row("audio thread", lambda r: fmt(r.get("realtime")).split(" (")[0])
     row("latency min / median / max (frames)",
         lambda r: "{min:.0f} / {median:.0f} / {max:.0f}".format(**r["latency"]))
@@ -653,6 +700,9 @@ def print_table(results: list[dict[str, Any]], flood_s: float, bank_source: str)
         lambda r: f"{r['cpu']['idle']:.1f} ({r['cpu']['jackd_idle']:.1f})")
     row("CPU 16 notes, % of one core (jackd)",
         lambda r: f"{r['cpu']['busy']:.1f} ({r['cpu']['jackd_busy']:.1f})")
+    row("of which SCHED_FIFO audio thread idle / 16",
+        lambda r: f"{r['cpu']['rt_idle']:.1f} / {r['cpu']['rt_busy']:.1f}"
+        if r["realtime"] else "-")
     row("flood note-ons / note-offs sent",
         lambda r: f"{r['flood']['notes']} / {r['flood']['offs']}")
     row("flood MIDI messages the daemon counted", lambda r: fmt(r["flood"]["messages"]))
