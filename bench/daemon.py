@@ -1,16 +1,21 @@
 """The daemon's figures through a real JACK server: latency, CPU share, a MIDI flood.
 
-    .venv/bin/python bench/daemon.py [--minutes 5] [--quick] [--periods 128 256]
+    .venv/bin/python bench/daemon.py [--minutes 5] [--quick] [--periods 128 [256]]
+                                     [--backends native pyaudio]
 
-For each buffer size under test (128 and 256 frames) it starts a JACK server of its
-own (dummy backend, 48 kHz, period = the buffer size, ``--no-realtime``) and then:
+For each buffer size under test (default 128 frames) it starts a JACK server of its
+own (dummy backend, 48 kHz, period = the buffer size, ``--no-realtime``) and then
+runs the baseline once and steps 1-4 once per audio backend (audio.backend native,
+then pyaudio), each with a daemon of its own, one after the other on the same server:
 
   0. baseline: the bench's JACK client alone on the idle server (no daemon), running
      the same flood callback into an unconnected port for as long as the flood lasts;
      the xruns it sees are the environment's (a shared, non-real-time machine);
-  1. starts ``dx7d run`` (audio.host_api jack, midi.api jack, audio.buffer_frames =
-     the period, state in a temporary folder, zeroconf off, control interface on a
-     free loopback port) and connects the bench client to its ports;
+  1. start-up: the median time from ``dx7d run`` to READY=1 over 3 start-stop cycles per
+     engine.loader (cppyy JIT; compiled, its library from the cache); then starts
+     ``dx7d run`` for the measurements, timed too (audio.host_api jack, midi.api jack,
+     audio.buffer_frames = the period, state in a temporary folder, zeroconf off,
+     control interface on a free loopback port) and connects the bench client to it;
   2. latency and jitter: a sine voice (INIT VOICE: OP1 alone) by single-voice dump,
      then 50 note-ons at known JACK frames (0.1 s apart, each at a different offset
      inside its JACK cycle) with note-offs; the onset of each is the first recorded
@@ -20,12 +25,15 @@ own (dummy backend, 48 kHz, period = the buffer size, ``--no-realtime``) and the
      own share beside it);
   4. flood: 1,000 note-ons per second (each with its note-off HOLD_S later, so 2,000
      MIDI messages per second, several per JACK cycle) over notes 36-83, and a
-     4104-byte cartridge dump every 5 s; daemon underflows, overruns and max callback
-     time (GET /status before and after), engine dropped events, sysex accepted
+     4104-byte cartridge dump every 5 s; daemon underflows, overruns, max callback
+     time and the p99.9 of the callback times during the flood (GET /status before and
+     after: the difference of its callback histograms), engine dropped events, sysex accepted
      against dumps sent, the xruns the bench's client saw, and whether the daemon
      stayed up.
 
-Then one table with a column per buffer size. See bench/README.md for how to read it.
+Then one table with a column per buffer size and backend, and the machine's load
+(all CPUs busy, in cores) during the baseline and each flood. See bench/README.md for
+how to read it.
 Nothing here asserts anything: it prints what it measured.
 """
 
@@ -320,6 +328,28 @@ def status(port: int) -> dict[str, Any]:
         return result
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of all CPUs so far (/proc/stat); differences give the load."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    total = sum(fields[:8])
+    return float(total - idle), float(total)
+
+
+class LoadMeter:
+    """The whole machine's CPU use over a stretch of time, in cores (0..nproc), and the
+    1-minute load average at its end: the conditions a figure was measured under."""
+
+    def __init__(self) -> None:
+        self.busy0, self.total0 = machine_busy()
+
+    def read(self) -> str:
+        busy, total = machine_busy()
+        cores = os.cpu_count() or 1
+        used = cores * (busy - self.busy0) / max(total - self.total0, 1.0)
+        return f"{used:.2f} of {cores} cores busy, load {os.getloadavg()[0]:.1f}"
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all its threads), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -396,17 +426,33 @@ def measure_latency(rig: BenchClient) -> dict[str, Any]:
     }
 
 
+def realtime_thread_seconds(pid: int) -> float:
+    """utime + stime of the process's SCHED_FIFO/SCHED_RR threads (the native backend's
+    audio thread asks for SCHED_FIFO), in seconds."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[38]) in (1, 2):  # policy (field 41): SCHED_FIFO, SCHED_RR
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def measure_cpu(rig: BenchClient, daemon_pid: int, jackd_pid: int, bank: Bank,
                 seconds: float) -> dict[str, Any]:
     def share(pid_list: list[int]) -> list[float]:
         c0 = [cpu_seconds(p) for p in pid_list]
+        rt0 = realtime_thread_seconds(pid_list[0])
         t0 = time.monotonic()
         time.sleep(seconds)
         t1 = time.monotonic()
-        return [100 * (cpu_seconds(p) - c) / (t1 - t0) for p, c in zip(pid_list, c0,
-                                                                       strict=True)]
+        shares = [100 * (cpu_seconds(p) - c) / (t1 - t0) for p, c in zip(pid_list, c0,
+                                                                         strict=True)]
+        return [*shares, 100 * (realtime_thread_seconds(pid_list[0]) - rt0) / (t1 - t0)]
 
-    idle_daemon, idle_jackd = share([daemon_pid, jackd_pid])
+    idle_daemon, idle_jackd, idle_rt = share([daemon_pid, jackd_pid])
     names = [n.strip() for n in bank.names]
     voice = bank[names.index(CPU_VOICE)] if CPU_VOICE in names else bank[0]
     rig.send_now(voice_dump(voice, 0))
@@ -414,9 +460,10 @@ def measure_cpu(rig: BenchClient, daemon_pid: int, jackd_pid: int, bank: Bank,
     at = rig.frame + rig.period
     rig.schedule([(at + i * 16, bytes((0x90, n, VELOCITY))) for i, n in enumerate(CHORD)])
     rig.wait_until(at + int(0.5 * rig.rate))
-    busy_daemon, busy_jackd = share([daemon_pid, jackd_pid])
+    busy_daemon, busy_jackd, busy_rt = share([daemon_pid, jackd_pid])
     return {"voice": voice.name.strip(), "idle": idle_daemon, "busy": busy_daemon,
-            "jackd_idle": idle_jackd, "jackd_busy": busy_jackd}
+            "jackd_idle": idle_jackd, "jackd_busy": busy_jackd,
+            "rt_idle": idle_rt, "rt_busy": busy_rt}
 
 
 def new_flood(rig: BenchClient, dump: bytes) -> Flood:
@@ -444,18 +491,22 @@ def measure_baseline(server: JackServer, dump: bytes, seconds: float) -> dict[st
     rig.activate()
     try:
         flood = new_flood(rig, dump)
+        load = LoadMeter()
         xruns = run_flood(rig, flood, seconds)
+        machine = load.read()
     finally:
         rig.close()
     return {"xruns": xruns, "callback_errors": rig.callback_errors,
-            "write_errors": flood.write_errors}
+            "write_errors": flood.write_errors, "load": machine}
 
 
 def measure_flood(rig: BenchClient, daemon: DaemonProcess, port: int, dump: bytes,
                   seconds: float) -> dict[str, Any]:
     before = status(port)
     flood = new_flood(rig, dump)
+    load = LoadMeter()
     xruns = run_flood(rig, flood, seconds)
+    machine = load.read()
     all_notes_off(rig)
     time.sleep(1.0)  # let the dispatcher finish what is queued (the last dump's storage)
     up = daemon.proc is not None and daemon.proc.poll() is None
@@ -467,11 +518,12 @@ def measure_flood(rig: BenchClient, daemon: DaemonProcess, port: int, dump: byte
     return {
         "seconds": seconds, "notes": flood.notes_sent, "offs": flood.offs_sent,
         "dumps": flood.dumps_sent, "write_errors": flood.write_errors,
-        "last_error": flood.last_error, "xruns": xruns, "up": up,
+        "last_error": flood.last_error, "xruns": xruns, "up": up, "load": machine,
         "underflows": delta("audio", "underflows"), "overruns": delta("audio", "overruns"),
         "callbacks": delta("audio", "callbacks"),
         "max_callback_us_before": before["audio"]["max_callback_us"],
         "max_callback_us": None if after is None else after["audio"]["max_callback_us"],
+        "p999_callback_us": flood_p999(before, after),
         "dropped": delta("engine", "dropped_events"),
         "messages": delta("midi", "messages"),
         "accepted": delta("sysex", "accepted"), "refused": delta("sysex", "refused"),
@@ -479,44 +531,86 @@ def measure_flood(rig: BenchClient, daemon: DaemonProcess, port: int, dump: byte
     }
 
 
-def run_period(period: int, bank: Bank, flood_s: float, cpu_s: float) -> dict[str, Any]:
-    """Everything at one buffer size, with a JACK server and a daemon of its own."""
-    dump = bank_dump(bank, 0)
-    server = JackServer(period)
-    server.start()
-    previous = {k: os.environ.get(k) for k in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
-    os.environ["JACK_DEFAULT_SERVER"] = server.name
-    os.environ["JACK_NO_START_SERVER"] = "1"
-    result: dict[str, Any] = {"period": period, "server": server.name}
-    folder = Path(tempfile.mkdtemp(prefix=f"dx7d-bench-{period}-"))
+def flood_p999(before: dict[str, Any], after: dict[str, Any] | None) -> int | None:
+    """p99.9 of the callback times during the flood (us, a bucket's upper edge), from the
+    difference of /status's callback histograms; None without one."""
+    if after is None or "callback_histogram_us" not in after["audio"]:
+        return None
+    old = before["audio"].get("callback_histogram_us", {})
+    counts = sorted((int(edge), n - old.get(edge, 0))
+                    for edge, n in after["audio"]["callback_histogram_us"].items())
+    total = sum(n for _, n in counts)
+    seen = 0
+    for edge, n in counts:
+        seen += n
+        if total and seen >= 0.999 * total:
+            return edge
+    return None
+
+
+STARTUP_RUNS = 3  # start-stop cycles per backend and loader (median reported)
+
+
+def measure_startup(backend: str, period: int) -> dict[str, float]:
+    """Median seconds from `dx7d run` to READY=1 per engine.loader (cppyy, compiled: the
+    compiled library comes from the cache after its first build)."""
+    medians = {}
+    for loader in ("cppyy", "compiled"):
+        times = []
+        for _ in range(STARTUP_RUNS):
+            folder = Path(tempfile.mkdtemp(prefix=f"dx7d-bench-start-{backend}-"))
+            daemon = DaemonProcess(folder, {
+                "audio": {"buffer_frames": period, "sample_rate": RATE, "backend": backend},
+                "engine": {"loader": loader}, "control": {"listen": f"127.0.0.1:{free_port()}"},
+                "log": {"level": "info"}})
+            t0 = time.monotonic()
+            daemon.start()
+            times.append(time.monotonic() - t0)
+            daemon.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+        medians[loader] = float(np.median(times))
+    return medians
+
+
+def run_backend(server: JackServer, period: int, backend: str, bank: Bank, dump: bytes,
+                flood_s: float, cpu_s: float) -> dict[str, Any]:
+    """One daemon on ``backend``: start-up, latency, CPU, flood."""
+    assert server.proc is not None
+    result: dict[str, Any] = {"period": period, "backend": backend, "server": server.name}
+    folder = Path(tempfile.mkdtemp(prefix=f"dx7d-bench-{period}-{backend}-"))
     daemon: DaemonProcess | None = None
     rig: BenchClient | None = None
     try:
-        print(f"[{period}] baseline: the bench client alone on {server.name} for "
-              f"{flood_s:.0f} s", flush=True)
-        result["baseline"] = measure_baseline(server, dump, flood_s)
+        print(f"[{period} {backend}] start-up: {STARTUP_RUNS} x per engine loader", flush=True)
+        result["startup"] = measure_startup(backend, period)
         port = free_port()
         daemon = DaemonProcess(folder, {
-            "audio": {"buffer_frames": period, "sample_rate": RATE},
+            "audio": {"buffer_frames": period, "sample_rate": RATE, "backend": backend},
             "control": {"listen": f"127.0.0.1:{port}"},
             "log": {"level": "info"},
         })
+        t0 = time.monotonic()
         daemon.start()
-        assert daemon.proc is not None and server.proc is not None
+        result["startup_s"] = time.monotonic() - t0
+        assert daemon.proc is not None
         rig = BenchClient(server.name, LATENCY_NOTES * LATENCY_SPACING_S + 2)
         rig.activate()
         try:
             rig.connect()
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\ndaemon log:\n{daemon.log()[-3000:]}") from None
-        result["device"] = status(port)["audio"]["device"]
+        first = status(port)["audio"]
+        result["device"] = first["device"]
+        result["realtime"] = first.get("realtime")
         result["max_event_size"] = rig.midi_out.max_event_size
-        print(f"[{period}] latency: {LATENCY_NOTES} notes", flush=True)
+        print(f"[{period} {backend}] ready in {result['startup_s']:.2f} s; latency: "
+              f"{LATENCY_NOTES} notes", flush=True)
         result["latency"] = measure_latency(rig)
-        print(f"[{period}] CPU: {cpu_s:.0f} s idle, {cpu_s:.0f} s with 16 notes", flush=True)
+        print(f"[{period} {backend}] CPU: {cpu_s:.0f} s idle, {cpu_s:.0f} s with 16 notes",
+              flush=True)
         result["cpu"] = measure_cpu(rig, daemon.proc.pid, server.proc.pid, bank, cpu_s)
         all_notes_off(rig)
-        print(f"[{period}] flood: {flood_s:.0f} s", flush=True)
+        print(f"[{period} {backend}] flood: {flood_s:.0f} s", flush=True)
         result["flood"] = measure_flood(rig, daemon, port, dump, flood_s)
         result["callback_errors"] = rig.callback_errors
         result["last_callback_error"] = rig.last_callback_error
@@ -531,14 +625,37 @@ def run_period(period: int, bank: Bank, flood_s: float, cpu_s: float) -> dict[st
             log = daemon.log()
             result["log_warnings"] = [line for line in log.splitlines()
                                       if " WARNING " in line or " ERROR " in line][-5:]
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def run_period(period: int, backends: list[str], bank: Bank, flood_s: float,
+               cpu_s: float) -> list[dict[str, Any]]:
+    """Everything at one buffer size: a JACK server of its own, its idle baseline, then
+    one daemon per backend in turn; one result per backend (the baseline in each)."""
+    dump = bank_dump(bank, 0)
+    server = JackServer(period)
+    server.start()
+    previous = {k: os.environ.get(k) for k in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
+    os.environ["JACK_DEFAULT_SERVER"] = server.name
+    os.environ["JACK_NO_START_SERVER"] = "1"
+    results = []
+    try:
+        print(f"[{period}] baseline: the bench client alone on {server.name} for "
+              f"{flood_s:.0f} s", flush=True)
+        baseline = measure_baseline(server, dump, flood_s)
+        for backend in backends:
+            result = run_backend(server, period, backend, bank, dump, flood_s, cpu_s)
+            result["baseline"] = baseline
+            results.append(result)
+    finally:
         server.stop()
         for key, value in previous.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        shutil.rmtree(folder, ignore_errors=True)
-    return result
+    return results
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -562,6 +679,10 @@ def print_table(results: list[dict[str, Any]], flood_s: float, bank_source: str)
         rows.append((label, cells))
 
     row("buffer (frames / ms)", lambda r: f"{r['period']} / {1000 * r['period'] / RATE:.2f}")
+    row("start-up to READY=1 (s), this daemon", lambda r: f"{r['startup_s']:.2f}")
+    row("start-up median: cppyy / compiled loader",
+        lambda r: f"{r['startup']['cppyy']:.2f} / {r['startup']['compiled']:.2f}")
+    row("audio thread", lambda r: fmt(r.get("realtime")).split(" (")[0])
     row("latency min / median / max (frames)",
         lambda r: "{min:.0f} / {median:.0f} / {max:.0f}".format(**r["latency"]))
     row("latency median (ms)", lambda r: f"{1000 * r['latency']['median'] / RATE:.2f}")
@@ -579,6 +700,9 @@ def print_table(results: list[dict[str, Any]], flood_s: float, bank_source: str)
         lambda r: f"{r['cpu']['idle']:.1f} ({r['cpu']['jackd_idle']:.1f})")
     row("CPU 16 notes, % of one core (jackd)",
         lambda r: f"{r['cpu']['busy']:.1f} ({r['cpu']['jackd_busy']:.1f})")
+    row("of which SCHED_FIFO audio thread idle / 16",
+        lambda r: f"{r['cpu']['rt_idle']:.1f} / {r['cpu']['rt_busy']:.1f}"
+        if r["realtime"] else "-")
     row("flood note-ons / note-offs sent",
         lambda r: f"{r['flood']['notes']} / {r['flood']['offs']}")
     row("flood MIDI messages the daemon counted", lambda r: fmt(r["flood"]["messages"]))
@@ -592,6 +716,8 @@ def print_table(results: list[dict[str, Any]], flood_s: float, bank_source: str)
     row("daemon max callback before / after flood (us)",
         lambda r: f"{r['flood']['max_callback_us_before']} / "
                   f"{fmt(r['flood']['max_callback_us'])}")
+    row("daemon callback p99.9 in the flood (us, <=)",
+        lambda r: fmt(r["flood"]["p999_callback_us"]))
     row("engine dropped events", lambda r: fmt(r["flood"]["dropped"]))
     row("cartridge dumps sent / sysex accepted",
         lambda r: f"{r['flood']['dumps']} / {fmt(r['flood']['accepted'])}")
@@ -604,7 +730,8 @@ def print_table(results: list[dict[str, Any]], flood_s: float, bank_source: str)
         lambda r: f"{'yes' if r['flood']['up'] else 'NO'} / {fmt(r.get('exit'))}")
     width = max(len(label) for label, _ in rows)
     print()
-    print(f"{'':{width}}  " + "  ".join(f"{r['period']:>16}" for r in results))
+    print(f"{'':{width}}  " + "  ".join(f"{str(r['period']) + ' ' + r['backend']:>16}"
+                                        for r in results))
     for label, cells in rows:
         print(f"{label:{width}}  " + "  ".join(f"{c:>16}" for c in cells))
     print()
@@ -616,20 +743,29 @@ def print_table(results: list[dict[str, Any]], flood_s: float, bank_source: str)
           f"{ONSET_THRESHOLD:g}, sine voice, note {LATENCY_NOTE}.")
     print("Caveat: jackd runs --no-realtime on a shared 2-core machine; xruns (and the "
           "underflows they cause) are partly the environment's, see the baseline row.")
+    seen = set()
     for r in results:
+        if r["period"] not in seen:
+            seen.add(r["period"])
+            print(f"[{r['period']}] machine during the baseline: {r['baseline']['load']}")
+        if "load" in r.get("flood", {}):
+            print(f"[{r['period']} {r['backend']}] machine during the flood: "
+                  f"{r['flood']['load']}")
+    for r in results:
+        tag = f"[{r['period']} {r['backend']}]"
         flood = r.get("flood", {})
         if flood.get("last_error"):
-            print(f"[{r['period']}] last bench MIDI write error: {flood['last_error']}")
+            print(f"{tag} last bench MIDI write error: {flood['last_error']}")
         if flood.get("last_refusal"):
-            print(f"[{r['period']}] daemon's last sysex refusal: {flood['last_refusal']}")
+            print(f"{tag} daemon's last sysex refusal: {flood['last_refusal']}")
         for line in r.get("log_warnings", []):
-            print(f"[{r['period']}] daemon log: {line}")
+            print(f"{tag} daemon log: {line}")
         if r.get("callback_errors"):
-            print(f"[{r['period']}] bench process callback raised {r['callback_errors']} "
+            print(f"{tag} bench process callback raised {r['callback_errors']} "
                   f"times, last: {r['last_callback_error']}")
         disturbed = r.get("latency", {}).get("disturbed")
         if disturbed:
-            print(f"[{r['period']}] latencies of the notes with an xrun near: {disturbed}")
+            print(f"{tag} latencies of the notes with an xrun near: {disturbed}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -637,7 +773,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=5.0, help="flood length (default 5)")
     parser.add_argument("--quick", action="store_true",
                         help="0.5 min flood and 3 s CPU windows")
-    parser.add_argument("--periods", type=int, nargs="+", default=[128, 256])
+    parser.add_argument("--periods", type=int, nargs="+", default=[128])
+    parser.add_argument("--backends", nargs="+", default=["native", "pyaudio"],
+                        choices=["native", "pyaudio"])
     parser.add_argument("--banks", type=Path, default=BANKS)
     args = parser.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so the finally: blocks stop the daemon and jackd
@@ -647,7 +785,8 @@ def main(argv: list[str] | None = None) -> int:
     print("$ " + " ".join([".venv/bin/python", "bench/daemon.py",
                            *(argv if argv is not None else sys.argv[1:])]), flush=True)
     bank, source = bench_bank(args.banks)
-    results = [run_period(period, bank, flood_s, cpu_s) for period in args.periods]
+    results = [r for period in args.periods
+               for r in run_period(period, args.backends, bank, flood_s, cpu_s)]
     print_table(results, flood_s, source)
     return 0
 

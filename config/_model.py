@@ -26,7 +26,7 @@ __all__ = [
 class AudioConfig:
     """The `audio` section."""
 
-    backend: Literal["pyaudio", "null"]
+    backend: Literal["pyaudio", "native", "null"]
     host_api: Literal["default", "alsa", "jack"]
     device: str | int | None
     sample_rate: int

@@ -61,9 +61,10 @@ class Key:
 
 _A = Apply
 _ROWS = (
-    Key("audio.backend", "pyaudio", c.choice("pyaudio", "null", null_means="null"),
-        "audio output: pyaudio (PortAudio; falls back to null if there is no device) "
-        "or null (render and discard)", _A.AUDIO),
+    Key("audio.backend", "native", c.choice("pyaudio", "native", "null", null_means="null"),
+        "audio output: pyaudio (PortAudio through PyAudio; falls back to null if there is "
+        "no device), native (the same PortAudio run from the C++ engine: the callback never "
+        "enters Python; same fallback) or null (render and discard)", _A.AUDIO),
     Key("audio.host_api", "default", c.choice("default", "alsa", "jack"),
         "PortAudio host API: the system default, ALSA or JACK", _A.AUDIO),
     Key("audio.device", None, c.optional(c.device()),

@@ -20,7 +20,8 @@ import logging
 import threading
 import time
 import wave
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +31,7 @@ __all__ = [
     "AudioError",
     "AudioStats",
     "BlockClock",
+    "Counters",
     "NullOutput",
     "Output",
     "PyAudioOutput",
@@ -58,14 +60,106 @@ class Renderer(Protocol):
     def frame_position(self) -> int: ...  # frames rendered so far
 
 
+HISTOGRAM_BUCKETS = 176  # callback-time buckets, as DX7_AUDIO_HISTOGRAM_BUCKETS (dx7_audio.h)
+
+
+def histogram_bucket(us: int) -> int:
+    """The bucket of a callback that took ``us`` microseconds: 1 us wide below 16 us,
+    then 8 buckets per octave (12.5 % wide); the last one holds the rest. The same
+    function as histogram_bucket() in engine_cpp/dx7_audio.cpp."""
+    if us < 8:
+        return max(us, 0)
+    octave = us.bit_length() - 1
+    return min(8 * (octave - 2) + ((us >> (octave - 3)) & 7), HISTOGRAM_BUCKETS - 1)
+
+
+def bucket_upper_us(bucket: int) -> int:
+    """The first microsecond value above ``bucket`` (its exclusive upper edge)."""
+    if bucket < 8:
+        return bucket + 1
+    octave, sub = bucket // 8 + 2, bucket % 8
+    return (9 + sub) << (octave - 3)
+
+
+def histogram_quantile_us(histogram: list[int], q: float) -> int:
+    """An upper bound (bucket edge, us) of the ``q`` quantile of the callback times; 0 if
+    no callback was counted."""
+    total = sum(histogram)
+    if total == 0:
+        return 0
+    wanted = q * total
+    seen = 0
+    for bucket, count in enumerate(histogram):
+        seen += count
+        if seen >= wanted:
+            return bucket_upper_us(bucket)
+    return bucket_upper_us(len(histogram) - 1)
+
+
 @dataclass
-class AudioStats:
-    """Counters written by the audio thread (plain ints: no locks), read by anyone."""
+class Counters:
+    """What went wrong in the audio thread, and how long its callbacks took."""
 
     callbacks: int = 0
     underflows: int = 0  # blocks PortAudio reported as underflowed (the sink ran dry)
     overruns: int = 0  # callbacks that took longer than the block lasts
     max_callback_us: int = 0
+    histogram: list[int] = field(default_factory=lambda: [0] * HISTOGRAM_BUCKETS)
+
+    def add(self, other: Counters) -> None:
+        self.callbacks += other.callbacks
+        self.underflows += other.underflows
+        self.overruns += other.overruns
+        self.max_callback_us = max(self.max_callback_us, other.max_callback_us)
+        for i, count in enumerate(other.histogram):
+            self.histogram[i] += count
+
+
+class AudioStats:
+    """The audio counters of every output the daemon ran, summed; read by anyone.
+
+    A Python output's audio thread writes ``counted`` (plain ints: no locks). A native
+    output's counters live in C++ atomics: while it runs, ``live`` reads them, and when
+    it stops they are folded into ``counted``.
+    """
+
+    def __init__(self) -> None:
+        self.counted = Counters()
+        self.live: Callable[[], Counters] | None = None
+
+    def total(self) -> Counters:
+        live = self.live
+        if live is None:
+            return self.counted
+        result = Counters()
+        result.add(self.counted)
+        result.add(live())
+        return result
+
+    @property
+    def callbacks(self) -> int:
+        return self.total().callbacks
+
+    @property
+    def underflows(self) -> int:
+        return self.total().underflows
+
+    @property
+    def overruns(self) -> int:
+        return self.total().overruns
+
+    @property
+    def max_callback_us(self) -> int:
+        return self.total().max_callback_us
+
+    @property
+    def p999_callback_us(self) -> int:
+        """Upper bound of the 99.9th percentile of the callback times (us)."""
+        return histogram_quantile_us(self.total().histogram, 0.999)
+
+    def histogram_sparse(self) -> dict[str, int]:
+        """{bucket's upper edge in us: callbacks} of the non-empty buckets."""
+        return {str(bucket_upper_us(i)): n for i, n in enumerate(self.total().histogram) if n}
 
 
 class BlockClock:
@@ -81,9 +175,18 @@ class BlockClock:
         self.sample_rate = sample_rate
         self.block_frames = block_frames
         self.stamp: tuple[float, int] = (time.perf_counter(), 0)
+        # A native output's own clock (the C++ callback stamps its blocks); None: ``stamp``
+        self.source: Callable[[float], int] | None = None
 
     def frame_at(self, t: float) -> int:
         """The engine frame at which an event that arrived at perf_counter() ``t`` plays."""
+        source = self.source
+        if source is not None:
+            return source(t)
+        return self.frame_from_stamp(t)
+
+    def frame_from_stamp(self, t: float) -> int:
+        """frame_at() from ``stamp``, the Python outputs' clock."""
         t0, frame0 = self.stamp
         return frame0 + self.block_frames + round((t - t0) * self.sample_rate)
 
@@ -100,6 +203,10 @@ class WavRecorder:
         self.dropped = 0  # frames lost because the writer fell a whole ring behind
         self._stop = threading.Event()
         self.failed: str | None = None  # why writing stopped (a full disk), or None
+        # A native output's ring (C++, filled by its callback): read(buffer) -> frames moved
+        self._source: Callable[[np.ndarray], int] | None = None
+        self._source_buffer = np.zeros(len(self._ring), dtype=np.float32)
+        self._lock = threading.Lock()  # drain against attach/detach (never the audio thread)
         try:  # our own file object: wave.open(path) on a directory fails inside wave too
             self._file = open(path, "wb")  # closed in stop()
         except OSError as exc:
@@ -127,7 +234,37 @@ class WavRecorder:
             self._ring[: n - split] = block[split:]
         self._written += n
 
+    def attach(self, read: Callable[[np.ndarray], int]) -> None:
+        """Drain a native output's ring too (``read`` fills a float32 buffer, returns frames)."""
+        with self._lock:
+            self._drain_locked()
+            self._source = read
+
+    def detach(self, read: Callable[[np.ndarray], int]) -> None:
+        """Write what the native ring ``read`` reads holds, then stop reading it (before it
+        is freed); nothing if another source was attached since."""
+        with self._lock:
+            if self._source != read:
+                return
+            self._drain_locked()
+            self._source = None
+
+    def _write(self, mono: np.ndarray) -> None:
+        pcm = (np.clip(mono, -1.0, 1.0) * 32767.0).astype("<i2")
+        self._wav.writeframes(np.repeat(pcm, 2).tobytes())
+
     def _drain(self) -> None:
+        with self._lock:
+            self._drain_locked()
+
+    def _drain_locked(self) -> None:
+        source = self._source
+        if source is not None:
+            while True:
+                count = source(self._source_buffer)
+                if count <= 0:
+                    break
+                self._write(self._source_buffer[:count])
         written = self._written
         size = len(self._ring)
         if written - self._read > size:
@@ -136,9 +273,7 @@ class WavRecorder:
         while self._read < written:
             start = self._read % size
             count = min(written - self._read, size - start)
-            mono = self._ring[start : start + count]
-            pcm = (np.clip(mono, -1.0, 1.0) * 32767.0).astype("<i2")
-            self._wav.writeframes(np.repeat(pcm, 2).tobytes())
+            self._write(self._ring[start : start + count])
             self._read += count
 
     def _run(self) -> None:
@@ -150,6 +285,11 @@ class WavRecorder:
             self.failed = str(exc)
             log.error("recording to %s stopped: %s (the module plays on, unrecorded)",
                       self.path, exc.strerror or exc)
+
+    @property
+    def ring_frames(self) -> int:
+        """Frames a ring of this recorder holds (a native output makes its own this size)."""
+        return len(self._ring)
 
     def stop(self) -> None:
         """Write what is left and close the file."""
@@ -190,7 +330,7 @@ class Output:
     def render_block(self, status: int) -> np.ndarray:
         """Audio thread: the next interleaved stereo block. Allocates no arrays."""
         t0 = time.perf_counter()
-        stats = self.stats
+        stats = self.stats.counted
         stats.callbacks += 1
         if status & _PA_OUTPUT_UNDERFLOW:
             stats.underflows += 1
@@ -207,6 +347,7 @@ class Output:
         us = int(took * 1e6)
         if us > stats.max_callback_us:
             stats.max_callback_us = us
+        stats.histogram[histogram_bucket(us)] += 1
         return self._stereo
 
     def start(self) -> None:
@@ -409,10 +550,14 @@ def _describe(devices: list[dict[str, Any]]) -> str:
 def open_output(backend: str, engine: Renderer, clock: BlockClock, stats: AudioStats,
                 host_api: str, device: str | int | None,
                 recorder: WavRecorder | None, quiet: bool = False) -> Output:
-    """The configured output; a pyaudio output that cannot open falls back to null
+    """The configured output; a pyaudio or native output that cannot open falls back to null
     (with one log line, unless ``quiet``: the daemon's retries after a lost device)."""
-    if backend == "pyaudio":
+    if backend in ("pyaudio", "native"):
         try:
+            if backend == "native":
+                from ._native_audio import NativeOutput
+
+                return NativeOutput(engine, clock, stats, host_api, device, recorder)
             return PyAudioOutput(engine, clock, stats, host_api, device, recorder)
         except AudioError as exc:
             if not quiet:

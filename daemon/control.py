@@ -111,6 +111,9 @@ def status_document(daemon: Any) -> dict[str, Any]:
             "underflows": stats.underflows,
             "overruns": stats.overruns,
             "max_callback_us": stats.max_callback_us,
+            "p999_callback_us": stats.p999_callback_us,  # upper bucket edge, since start
+            "callback_histogram_us": stats.histogram_sparse(),  # {bucket top (us): count}
+            "realtime": getattr(daemon.output, "realtime", lambda: None)(),  # native only
         },
         "midi": {
             "api": daemon.midi.api_name,

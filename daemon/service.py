@@ -67,6 +67,7 @@ DEVICE_STALL_TICKS = 2  # ticks without an audio callback before it counts as lo
 DEVICE_RETRY_S = 2.0  # how often a lost audio device is tried again
 CLOSE_TIMEOUT_S = 1.0  # an audio output that takes longer to close is abandoned
 WARM_BLOCKS = 64  # blocks rendered before the stream starts, so the first real ones are warm
+_DEVICE_BACKENDS = ("pyaudio", "native")  # outputs on a device: lost, retried, fall back to null
 
 
 def setup_logging(level: str) -> None:
@@ -143,7 +144,7 @@ class Daemon:
         self._warm()
         self.output = self._open_output(quiet=False)
         self.output.start()
-        if cfg.audio.backend == "pyaudio" and self.output.kind == "null":
+        if cfg.audio.backend in _DEVICE_BACKENDS and self.output.kind == "null":
             self._mark_lost()  # no device yet: retry it every DEVICE_RETRY_S like a lost one
         self._start_control()
         self._start_zeroconf()
@@ -261,6 +262,9 @@ class Daemon:
         if advancing and self._watchdog is not None:
             self.notifier.watchdog()
         self._check_audio(advancing)
+        report = getattr(self.output, "report_realtime", None)
+        if report is not None:  # the native audio thread's scheduling, once known
+            report()
         self.notifier.status(self._status())
 
     def _check_audio(self, advancing: bool) -> None:
@@ -287,7 +291,7 @@ class Daemon:
         health.silent_ticks += 1
         if health.silent_ticks < DEVICE_STALL_TICKS:
             return
-        if self.output.kind == "pyaudio" and not self.output.is_active():
+        if self.output.kind in _DEVICE_BACKENDS and not self.output.is_active():
             log.error("audio device %s lost (stream stopped, no callback for %d s); playing "
                       "into a null output and retrying every %g s", self.output.device_name,
                       health.silent_ticks, DEVICE_RETRY_S)
@@ -389,7 +393,7 @@ class Daemon:
         if Apply.AUDIO in ways:
             self._swap_output(self._open_output(quiet=False))
             self.health = _Health(last_callbacks=self.audio_stats.callbacks)
-            if new.audio.backend == "pyaudio" and self.output.kind == "null":
+            if new.audio.backend in _DEVICE_BACKENDS and self.output.kind == "null":
                 self._mark_lost()
         if Apply.CONTROL in ways or Apply.ZEROCONF in ways:
             self._stop_part("announcer")

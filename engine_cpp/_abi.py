@@ -142,10 +142,27 @@ FUNCTIONS: tuple[Fn, ...] = (
        (I32, U8_IN, array("float32", const=True), array("float32", const=True), U8_IN, F64, I32,
         I32, I32, I32, F32, F32_OUT, array("float32", nullable=True)),
        release_gil=True),
+    # dx7_audio.h: the native audio output (PortAudio run from C++); open, start, stop, close
+    # may wait on PortAudio (a JACK server, or its close that hangs): they release the GIL
+    Fn("dx7_audio_available", I32, ()),
+    Fn("dx7_audio_open", HANDLE,
+       (HANDLE, I32, I32, U8_IN, I32, I32, I32, U8_IN, array("uint8"), I32), release_gil=True),
+    Fn("dx7_audio_start", I32, (HANDLE, array("uint8"), I32), release_gil=True),
+    Fn("dx7_audio_stop", I32, (HANDLE,), release_gil=True),
+    Fn("dx7_audio_close", VOID, (HANDLE,), release_gil=True),
+    Fn("dx7_audio_is_active", I32, (HANDLE,)),
+    Fn("dx7_audio_device_name", I32, (HANDLE, array("uint8"), I32)),
+    Fn("dx7_audio_frame_at", I64, (HANDLE, F64)),
+    Fn("dx7_audio_now", F64, ()),
+    Fn("dx7_audio_stats", VOID, (HANDLE, array("int64"), I32)),
+    Fn("dx7_audio_histogram", VOID, (HANDLE, array("int64"), I32)),
+    Fn("dx7_audio_record_read", I32, (HANDLE, F32_OUT, I32)),
 )
 
 # -- system libraries the sources link against (g++ -l name, file cppyy loads) ---------
-LIBRARIES: tuple[Library, ...] = ()
+LIBRARIES: tuple[Library, ...] = (
+    Library("portaudio", "libportaudio.so.2"),  # dx7_audio.cpp: the native audio output
+)
 
 ABI_NAMES: frozenset[str] = frozenset(f.name for f in FUNCTIONS)
 BY_NAME: dict[str, Fn] = {f.name: f for f in FUNCTIONS}

@@ -107,6 +107,11 @@ class Synth:
     def block_frames(self) -> int:
         return self._block_frames
 
+    def c_engine(self) -> tuple[Any, Any]:
+        """(lib, engine handle) for C code that drives this engine through the C ABI (the
+        native audio output, daemon/_native_audio.py); valid while this Synth lives."""
+        return self._lib, self._engine
+
     @property
     def frame_position(self) -> int:
         """Frames rendered so far (the engine clock)."""

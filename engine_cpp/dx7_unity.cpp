@@ -15,3 +15,4 @@
 #include "dx7_capi.cpp"
 #include "dx7_batch.cpp"
 #include "dx7_graph.cpp"
+#include "dx7_audio.cpp"

@@ -56,7 +56,7 @@ def test_dataclass_fields_mirror_the_schema() -> None:
 
 def test_documented_default_values() -> None:
     config = defaults()
-    assert config.audio.backend == "pyaudio" and config.audio.host_api == "default"
+    assert config.audio.backend == "native" and config.audio.host_api == "default"
     assert config.audio.device is None and config.audio.sample_rate == 48000
     assert config.audio.buffer_frames == 128 and config.audio.record is None
     assert config.midi.api == "alsa" and config.midi.inputs == ("*",)

@@ -35,6 +35,7 @@ import yaml
 
 DX7D = Path(sys.executable).with_name("dx7d")
 READY_TIMEOUT_S = 60.0
+AUDIO_BACKEND: str | None = None  # audio.backend written for every daemon (conftest sets it)
 
 
 @dataclass
@@ -70,6 +71,8 @@ class DaemonProcess:
             "zeroconf": {"enabled": False},
             "log": {"level": "debug"},
         }
+        if AUDIO_BACKEND is not None:
+            config["audio"]["backend"] = AUDIO_BACKEND
         for section, values in self.settings.items():
             config.setdefault(section, {}).update(values)
         self.config_path.write_text(yaml.safe_dump(config))

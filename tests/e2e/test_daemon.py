@@ -25,7 +25,7 @@ from .harness import (
     running_daemon,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("audio_backend")]
 
 SILENCE_DB = -70.0  # below this a recording counts as silent
 BLOCK_S = 0.02

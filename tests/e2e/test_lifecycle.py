@@ -22,7 +22,7 @@ import pytest
 from .harness import DaemonProcess, JackServer, Rig, free_port, rms_db
 from .test_daemon import SILENCE_DB, load_voice, sine_voice
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("audio_backend")]
 
 WATCHDOG_ENV = {"WATCHDOG_USEC": "2000000"}
 
@@ -91,7 +91,7 @@ def test_notify_sequence_bad_reload_and_a_moved_control_listener(tmp_path: Path,
 
 
 def test_sighup_changes_the_midi_channel_without_dropping_the_audio_stream(
-        tmp_path: Path, jack_server: str) -> None:
+        tmp_path: Path, jack_server: str, audio_backend: str) -> None:
     daemon = DaemonProcess(tmp_path, {"midi": {"channel": 1},
                                       "control": {"listen": f"127.0.0.1:{free_port()}"}})
     daemon.start()
@@ -130,7 +130,7 @@ def test_sighup_changes_the_midi_channel_without_dropping_the_audio_stream(
     assert _after(daemon, 0, "WATCHDOG") == []  # no WATCHDOG_USEC: systemd asked for none
     assert rms_db(ignored) < SILENCE_DB
     assert "reload: midi.channel changed" in log, log
-    assert after["output"] == "pyaudio" and after["callbacks"] > callbacks
+    assert after["output"] == audio_backend and after["callbacks"] > callbacks
     # a reopened stream would be a new JACK client: the rig's connection would be gone
     assert len(connected) == 1, connected
     held = audio[rig.rate // 10 : off_ch2 - start]
@@ -146,7 +146,8 @@ def test_sighup_changes_the_midi_channel_without_dropping_the_audio_stream(
     assert rms_db(audio[off_ch2 - start + int(0.3 * rig.rate) :]) < SILENCE_DB
 
 
-def test_a_stalled_audio_callback_stops_the_watchdog_pings(tmp_path: Path) -> None:
+def test_a_stalled_audio_callback_stops_the_watchdog_pings(tmp_path: Path,
+                                                           audio_backend: str) -> None:
     jack = JackServer()
     daemon = _private_daemon(tmp_path, jack)
     try:
@@ -158,7 +159,7 @@ def test_a_stalled_audio_callback_stops_the_watchdog_pings(tmp_path: Path) -> No
         stalled = len(daemon.notifications)
         _wait_ticks(daemon, stalled, 3)
         assert _after(daemon, stalled, "WATCHDOG") == [], daemon.notifications[stalled:]
-        assert daemon.control()["audio"]["output"] == "pyaudio"  # not taken for a lost device
+        assert daemon.control()["audio"]["output"] == audio_backend  # not taken for lost
         assert "lost" not in log
         jack.thaw()
         daemon.wait_log("audio callback running again")
@@ -170,12 +171,13 @@ def test_a_stalled_audio_callback_stops_the_watchdog_pings(tmp_path: Path) -> No
         jack.close()
 
 
-def test_a_lost_audio_device_keeps_the_daemon_running_and_pinging(tmp_path: Path) -> None:
+def test_a_lost_audio_device_keeps_the_daemon_running_and_pinging(tmp_path: Path,
+                                                                  audio_backend: str) -> None:
     jack = JackServer()
     daemon = _private_daemon(tmp_path, jack)
     try:
         daemon.start()
-        assert daemon.control()["audio"]["output"] == "pyaudio"
+        assert daemon.control()["audio"]["output"] == audio_backend
         jack.terminate()
         daemon.wait_log("lost (stream stopped")
         lost = len(daemon.notifications)
@@ -188,7 +190,7 @@ def test_a_lost_audio_device_keeps_the_daemon_running_and_pinging(tmp_path: Path
         # PortAudio cannot reopen JACK in this process once the server died (closing the
         # dead stream hangs inside Pa_CloseStream): the daemon says so instead of hanging.
         # Should a PortAudio release make this fail, restart the server here and test that
-        # the daemon comes back to it (control /status "output" == "pyaudio").
+        # the daemon comes back to it (control /status "output" == the backend).
         daemon.wait_log("PortAudio did not release the lost stream")
         assert daemon.stop() == 0, daemon.log()
     finally:
@@ -197,7 +199,8 @@ def test_a_lost_audio_device_keeps_the_daemon_running_and_pinging(tmp_path: Path
         jack.close()
 
 
-def test_an_audio_device_absent_at_start_is_used_once_it_appears(tmp_path: Path) -> None:
+def test_an_audio_device_absent_at_start_is_used_once_it_appears(tmp_path: Path,
+                                                                 audio_backend: str) -> None:
     jack = JackServer()
     jack.terminate()  # its name is free: the daemon finds no server under it
     daemon = _private_daemon(tmp_path, jack)
@@ -210,7 +213,7 @@ def test_an_audio_device_absent_at_start_is_used_once_it_appears(tmp_path: Path)
         index = len(daemon.notifications)
         _wait_ticks(daemon, index, 1)
         audio = daemon.control()["audio"]
-        assert audio["output"] == "pyaudio" and "JACK" in audio["device"], audio
+        assert audio["output"] == audio_backend and "JACK" in audio["device"], audio
         daemon.wait_notification("WATCHDOG=1", after=index)
         assert daemon.stop() == 0, daemon.log()
     finally:
