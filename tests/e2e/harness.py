@@ -210,6 +210,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _jack_answers(name: str) -> bool:
+    """True when a JACK server called ``name`` is running now."""
+    try:
+        client = jack.Client("dx7d-probe", servername=name, no_start_server=True)
+    except jack.JackOpenError:
+        return False
+    client.close()
+    return True
+
+
 class JackServer:
     """A private jackd (dummy backend) that a test may freeze, kill and start again.
 
@@ -228,7 +238,10 @@ class JackServer:
         self._log = tempfile.TemporaryFile()
         self.name = ""
         for slot in range(8):
-            if self._spawn(f"dx7d-lifecycle-{slot}"):
+            name = f"dx7d-lifecycle-{slot}"
+            # A server of that name run by someone else (another test run, a bench) would
+            # answer our probe: freezing or killing "ours" would then touch nothing.
+            if not _jack_answers(name) and self._spawn(name):
                 return
         raise AssertionError(f"no private JACK server could start:\n{self.output()}")
 
