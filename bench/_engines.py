@@ -75,11 +75,12 @@ class DexedRenderer:
 class OursRenderer:
     """dx7d.engine_cpp.Synth at RATE (raises ImportError when the engine is missing)."""
 
-    def __init__(self, polyphony: int = 16, name: str = "dx7d") -> None:
+    def __init__(self, polyphony: int = 16, name: str = "dx7d", loader: str | None = None
+                 ) -> None:
         from dx7d.engine_cpp import Synth
 
         self.name = name
-        self.synth = Synth(sample_rate=RATE, polyphony=polyphony)
+        self.synth = Synth(sample_rate=RATE, polyphony=polyphony, loader=loader)
 
     def load(self, vced: bytes) -> None:
         self.synth.load_patch(vced)

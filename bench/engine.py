@@ -10,7 +10,11 @@ Prints (see bench/README.md for what each figure means):
      voices and notes, and the ratio;
   3. the share of one core that 16 sounding voices take (48 kHz, 128-frame
      blocks) and Dexed's comparable figure (single-voice cost x 16);
-  4. engine start-up time (import -> first rendered block) in a fresh process.
+  4. both engine loaders (issue 9), cppyy JIT and g++-compiled: voice-seconds per
+     CPU-second on the same voices and notes (and whether their samples are identical),
+     beside Dexed's;
+  5. start-up time (import -> first rendered block) in a fresh process: cppyy, compiled
+     with an empty cache (includes the g++ build), compiled from the cache, and Dexed.
 --self-check runs everything with a second dexed instance as "ours" (the
 harness must then report exactly 0 dB); it needs no dx7d engine.
 """
@@ -18,8 +22,10 @@ harness must then report exactly 0 dB); it needs no dx7d engine.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,11 +46,21 @@ import time
 t0, c0 = time.perf_counter(), time.process_time()
 import numpy as np
 from dx7d.engine_cpp import Synth
-synth = Synth(sample_rate=48000, polyphony=16)
+synth = Synth(sample_rate=48000, polyphony=16, loader={loader!r})
 synth.load_patch(bytes.fromhex({vced!r}))
 synth.note_on(60, 100)
 out = np.zeros(128, dtype=np.float32)
 synth.render_into(out)
+print(time.perf_counter() - t0, time.process_time() - c0)
+"""
+DEXED_STARTUP_SCRIPT = """
+import time
+t0, c0 = time.perf_counter(), time.process_time()
+from dexed import DexedSynth, Patch
+synth = DexedSynth(sample_rate=48000)
+synth.load_patch(Patch.from_sysex(bytes.fromhex({vced!r})))
+synth.render(midi_note=60, velocity=100, note_duration=128 / 48000,
+             render_duration=128 / 48000)
 print(time.perf_counter() - t0, time.process_time() - c0)
 """
 
@@ -106,13 +122,23 @@ def dexed_poly_equivalent(voices: list[Voice], seconds: float) -> float:
     return cpu / (seconds * len(voices))
 
 
-def startup_seconds(vced: bytes) -> tuple[float, float]:
-    """(wall, CPU) seconds from `import dx7d.engine_cpp` to the first block, fresh process."""
-    script = STARTUP_SCRIPT.format(vced=vced.hex())
+def startup_seconds(vced: bytes, loader: str = "cppyy", cache: Path | None = None
+                    ) -> tuple[float, float]:
+    """(wall, CPU) seconds from the import to the first block, in a fresh process.
+
+    loader "dexed" times dexed-py; `cache` is the compiled loader's cache directory
+    ($CACHE_DIRECTORY). CPU: the whole child (its interpreter start-up counts too) and
+    the g++ it runs when the compiled loader builds.
+    """
+    script = (DEXED_STARTUP_SCRIPT.format(vced=vced.hex()) if loader == "dexed"
+              else STARTUP_SCRIPT.format(vced=vced.hex(), loader=loader))
+    env = dict(os.environ, CACHE_DIRECTORY=str(cache)) if cache else None
+    before = children_cpu()
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True, timeout=300)
-    wall, cpu = done.stdout.split()[-2:]
-    return float(wall), float(cpu)
+                          check=True, timeout=300, env=env)
+    cpu = children_cpu() - before  # the child, and its g++ when it compiles
+    wall, _ = done.stdout.split()[-2:]
+    return float(wall), cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             str(p.relative_to(args.banks / "library"))
             for p in library_cartridges(args.banks, n_carts)))
 
-    set_a = sweep(random_voices(n_random), cases, ours, ref)
+    set_a_voices = random_voices(n_random)
+    set_a = sweep(set_a_voices, cases, ours, ref)
     print_summary(f"(a) {n_random} random voices", summarize(set_a.results, set_a.labels),
                   set_a.identical)
     carts = (cartridge_voices(args.banks, n_carts) if n_carts else
@@ -185,10 +212,51 @@ def main(argv: list[str] | None = None) -> int:
           " single-voice render cost (dexed-py exposes no polyphonic render)")
 
     if not args.self_check:
-        wall, cpu = startup_seconds(rom[0])
-        print(f"\nstart-up (fresh process, import dx7d.engine_cpp -> first 128-frame block): "
-              f"{wall:.2f} s wall, {cpu:.2f} s CPU")
+        print_loaders([*set_a_voices, *carts], cases, rates[ref.name])
+        print("\nstart-up (fresh process, import -> first 128-frame block; median of 3):")
+        with tempfile.TemporaryDirectory() as empty:
+            rows = [("cppyy (JIT)", "cppyy", None),
+                    ("compiled, empty cache (g++ build)", "compiled", None),
+                    ("compiled, from the cache", "compiled", Path(empty)),
+                    ("Dexed (dexed-py)", "dexed", None)]
+            for label, loader, cache in rows:
+                runs = []
+                for _ in range(3):
+                    if label.startswith("compiled, empty"):
+                        with tempfile.TemporaryDirectory() as fresh:
+                            runs.append(startup_seconds(rom[0], loader, Path(fresh)))
+                    else:
+                        if cache is not None and not runs:
+                            startup_seconds(rom[0], loader, cache)  # fills the cache
+                        runs.append(startup_seconds(rom[0], loader, cache))
+                wall, cpu = sorted(runs)[1]
+                print(f"  {label:36s} {wall:6.2f} s wall, {cpu:6.2f} s CPU")
     return 0
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children (and theirs: g++ builds count)."""
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def print_loaders(voices: list[Voice], cases: list[tuple[int, int]], dexed_rate: float) -> None:
+    """Both loaders on the same voices and notes: speed, and sample-identical or not."""
+    print("\nloaders (issue 9), same voices and notes, render calls only:")
+    jit = OursRenderer(name="cppyy", loader="cppyy")
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["CACHE_DIRECTORY"] = cache
+        try:
+            compiled = OursRenderer(name="compiled", loader="compiled")
+        finally:
+            del os.environ["CACHE_DIRECTORY"]
+    both = sweep(voices, cases, compiled, jit)
+    for name in ("cppyy", "compiled"):
+        rate = both.voice_s_per_cpu_s(name)
+        print(f"  {name:8s} {both.audio_s:8.0f} voice-s in {both.cpu_s[name]:7.2f} CPU-s ="
+              f" {rate:8.1f} voice-s per CPU-s  ({rate / dexed_rate:.2f} x Dexed's"
+              f" {dexed_rate:.1f})")
+    print(f"  sample-identical renders: {both.identical} of {len(both.results)}")
 
 
 if __name__ == "__main__":

@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 __all__ = [
+    "BY_NAME",
     "F32",
     "F64",
     "FUNCTIONS",
@@ -48,16 +48,14 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Scalar:
+class Scalar(NamedTuple):
     """A plain C value (or an opaque handle) and its ctypes type."""
 
     c_name: str
     ctype: Any
 
 
-@dataclass(frozen=True)
-class ArrayType:
+class ArrayType(NamedTuple):
     """A pointer to the first element of a C-contiguous numpy array of `dtype`."""
 
     dtype: str
@@ -88,8 +86,7 @@ def array(dtype: str, *, const: bool = False, nullable: bool = False) -> ArrayTy
 Arg = Scalar | ArrayType
 
 
-@dataclass(frozen=True)
-class Fn:
+class Fn(NamedTuple):
     """One C function: name, result type, argument types, and whether it releases the GIL."""
 
     name: str
@@ -102,8 +99,7 @@ class Fn:
         return f"{self.result.c_name} {self.name}({', '.join(a.c_name for a in self.args)})"
 
 
-@dataclass(frozen=True)
-class Library:
+class Library(NamedTuple):
     """A system library the C++ sources call: g++ -l<link>; cppyy loads `soname`."""
 
     link: str
@@ -156,6 +152,7 @@ LIBRARIES: tuple[Library, ...] = (
 )
 
 ABI_NAMES: frozenset[str] = frozenset(f.name for f in FUNCTIONS)
+BY_NAME: dict[str, Fn] = {f.name: f for f in FUNCTIONS}
 assert len(ABI_NAMES) == len(FUNCTIONS), "a function is listed twice in FUNCTIONS"
 
 

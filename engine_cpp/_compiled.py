@@ -13,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -22,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import _abi
-from ._errors import EngineError
+from ._errors import EngineError, first_error
 
-__all__ = ["DIAGNOSTIC", "Built", "build", "cache_dir", "first_error"]
+__all__ = ["Built", "build", "cache_dir"]
 
 BASE_FLAGS = ("-std=c++17", "-O2", "-fPIC", "-shared",
               # a*b+c stays two roundings on every CPU (aarch64 g++ would fuse it): the
@@ -32,12 +31,6 @@ BASE_FLAGS = ("-std=c++17", "-O2", "-fPIC", "-shared",
               "-ffp-contract=off")
 # cppyy's Cling compiles with -march=native too; the probe drops it where g++ refuses.
 NATIVE_FLAG = "-march=native"
-DIAGNOSTIC = re.compile(
-    r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?:(?P<col>\d+):)? (?:fatal )?error: (?P<msg>.*)$",
-    re.MULTILINE,
-)
-
-
 @dataclass(frozen=True)
 class Built:
     """A shared library ready to load: its path, the seconds compiling took (0 = cached)."""
@@ -45,16 +38,6 @@ class Built:
     path: Path
     compile_s: float
     flags: tuple[str, ...]
-
-
-def first_error(text: str) -> str:
-    """'file:line: message' of the first compiler error in `text` (g++ or Cling)."""
-    match = DIAGNOSTIC.search(text)
-    if match is None:
-        lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-        return lines[0] if lines else "unknown compiler error"
-    name = Path(match.group("file")).name
-    return f"{name}:{match.group('line')}: {match.group('msg')}"
 
 
 def cache_dir() -> Path:
@@ -83,6 +66,20 @@ def _compiler_identity(cxx: str) -> str:
     return done.stdout.splitlines()[0] if done.stdout else cxx + " " + machine.stdout.strip()
 
 
+def _cpu_identity() -> str:
+    """The CPU's feature line: -march=native code must not load on another CPU (a cache
+    directory shared between machines)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        import platform
+
+        return platform.machine() + " " + platform.processor()
+    keep = [ln for ln in text.splitlines()
+            if ln.split(":")[0].strip() in ("model name", "flags", "Features", "CPU part")]
+    return "\n".join(dict.fromkeys(keep))
+
+
 def _native_ok(cxx: str, workdir: Path) -> bool:
     """Whether `cxx` accepts -march=native here (aarch64 g++ under qemu may not)."""
     probe = workdir / "probe.cpp"
@@ -94,7 +91,7 @@ def _native_ok(cxx: str, workdir: Path) -> bool:
 
 def _key(source_dir: Path, identity: str, flags: tuple[str, ...]) -> str:
     digest = hashlib.sha256()
-    for part in (identity, " ".join(flags), " ".join(sorted(_abi.ABI_NAMES)),
+    for part in (identity, _cpu_identity(), " ".join(flags), " ".join(sorted(_abi.ABI_NAMES)),
                  " ".join(f"{lib.link}" for lib in _abi.LIBRARIES)):
         digest.update(part.encode() + b"\0")
     for path in sorted(source_dir.glob("dx7_*")):

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import _abi, _compiled
-from ._errors import EngineError
+from . import _abi
+from ._errors import DIAGNOSTIC, EngineError, first_error
 
 __all__ = ["DEFAULT_LOADER", "LOADERS", "SOURCE_DIR", "UNITY_SOURCE", "Lib", "load", "resolve"]
 
@@ -48,17 +48,24 @@ class Lib:
     """
 
     def __init__(self, loader: str, compile_s: float, path: Path | None,
-                 functions: dict[str, Callable[..., Any]], is_null: Callable[[Any], bool]
+                 bind: Callable[[_abi.Fn], Callable[..., Any]], is_null: Callable[[Any], bool]
                  ) -> None:
         self.loader = loader
         self.compile_s = compile_s
         self.path = path
         self.is_null = is_null
-        self.__dict__.update(functions)
+        self._bind = bind
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
-        raise AttributeError(f"{name} is not a function of the engine's C ABI "
-                             "(register it in engine_cpp/_abi.py FUNCTIONS)")
+        """Bind a table function on first use (cppyy looks each name up in Cling: binding
+        all of them at start-up would cost start-up time) and keep it as an attribute."""
+        fn = _abi.BY_NAME.get(name)
+        if fn is None:
+            raise AttributeError(f"{name} is not a function of the engine's C ABI "
+                                 "(register it in engine_cpp/_abi.py FUNCTIONS)")
+        call = self._bind(fn)
+        setattr(self, name, call)
+        return call
 
     def describe(self) -> str:
         """One line for the log: the loader and its compile time."""
@@ -123,29 +130,30 @@ def _load_cppyy(directory: Path, unity: str) -> Lib:
         message = str(exc)
     finally:
         diagnostics = _restore_stderr_fd(saved, tmp)
-    if message or _compiled.DIAGNOSTIC.search(diagnostics):
-        where = _compiled.first_error(message + "\n" + diagnostics)
+    if message or DIAGNOSTIC.search(diagnostics):
+        where = first_error(message + "\n" + diagnostics)
         raise EngineError(f"C++ engine failed to compile: {where}")
     elapsed = time.perf_counter() - t0
-    functions: dict[str, Callable[..., Any]] = {}
-    for fn in _abi.FUNCTIONS:
+    nullptr = cppyy.nullptr
+
+    def bind(fn: _abi.Fn) -> Callable[..., Any]:
         try:
             call = getattr(cppyy.gbl, fn.name)
         except AttributeError:
             raise _missing(fn.name, "cppyy") from None
         if fn.release_gil:
             call.__release_gil__ = True  # cppyy drops the GIL around the C++ call
-        functions[fn.name] = _abi.null_to(fn, call, cppyy.nullptr) if _abi.has_nullable(fn) \
-            else call
-    nullptr = cppyy.nullptr
+        return _abi.null_to(fn, call, nullptr) if _abi.has_nullable(fn) else call
 
     def is_null(handle: Any) -> bool:
         return handle is None or handle == nullptr or not handle
 
-    return Lib("cppyy", elapsed, None, functions, is_null)
+    return Lib("cppyy", elapsed, None, bind, is_null)
 
 
 def _load_compiled(directory: Path, unity: str, cache: Path | None) -> Lib:
+    from . import _compiled  # not imported on the cppyy path: start-up time
+
     built = _compiled.build(directory, unity, cache)
     try:
         # CDLL drops the GIL around each call, PyDLL keeps it: one dlopen'ed file, two views.
@@ -153,16 +161,20 @@ def _load_compiled(directory: Path, unity: str, cache: Path | None) -> Lib:
         holding = ctypes.PyDLL(str(built.path))
     except OSError as exc:
         raise EngineError(f"cannot load the compiled engine {built.path}: {exc}") from exc
-    functions: dict[str, Callable[..., Any]] = {}
-    for fn in _abi.FUNCTIONS:
+
+    def bind(fn: _abi.Fn) -> Callable[..., Any]:
         try:
             call = getattr(releasing if fn.release_gil else holding, fn.name)
         except AttributeError:
             raise _missing(fn.name, "compiled") from None
         call.restype = fn.result.ctype
         call.argtypes = [_abi.ctypes_argtype(a) for a in fn.args]
-        functions[fn.name] = call
-    return Lib("compiled", built.compile_s, built.path, functions, lambda h: not h)
+        return call
+
+    lib = Lib("compiled", built.compile_s, built.path, bind, lambda h: not h)
+    for fn in _abi.FUNCTIONS:  # dlsym is cheap: a missing function fails here, at load
+        getattr(lib, fn.name)
+    return lib
 
 
 def resolve(loader: str | None) -> str:

@@ -81,7 +81,19 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 update-binfmts --enable qemu-aarch64 2>/dev/null || true
-[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || fail "binfmt for aarch64 is not registered"
+BINFMT=/proc/sys/fs/binfmt_misc/qemu-aarch64
+[ -e "$BINFMT" ] || fail "binfmt for aarch64 is not registered"
+if ! grep -q '^flags:.*C' "$BINFMT"; then
+    # Debian registers qemu without the C (credentials) flag: setuid programs (sudo, which
+    # bootstrap.sh uses as a Pi user does) would then run unprivileged. Re-register the same
+    # magic with O C F (open-binary, credentials, fix-binary); undone by update-binfmts.
+    magic=$(sed -n 's/^magic //p' "$BINFMT"); mask=$(sed -n 's/^mask //p' "$BINFMT")
+    hex() { local s=$1 out=""; while [ -n "$s" ]; do out+="\\x${s:0:2}"; s=${s:2}; done; echo "$out"; }
+    echo -1 > "$BINFMT"
+    printf ':qemu-aarch64:M::%s:%s:%s:OCF\n' "$(hex "$magic")" "$(hex "$mask")" \
+        "$(command -v qemu-aarch64-static)" > /proc/sys/fs/binfmt_misc/register
+    echo "re-registered qemu-aarch64 with flags OCF (was without C)"
+fi
 done_step "host tools"
 
 mkdir -p "$DIR"
@@ -105,6 +117,16 @@ else
     date -u +%FT%TZ > "$ROOT/.dx7d-root-ok"
 fi
 [ "$(chroot "$ROOT" uname -m)" = aarch64 ] || fail "the root does not run as aarch64"
+if compgen -G "/usr/local/share/ca-certificates/*.crt" > /dev/null \
+        && ! [ -f "$ROOT/etc/pip.conf" ]; then
+    # This host reaches the package registries through local certificate authorities (a
+    # TLS-inspecting proxy): the emulated Pi trusts the same ones, for apt and for pip
+    # (whose own certificate bundle would not have them).
+    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    chroot "$ROOT" update-ca-certificates > /dev/null 2>&1
+    printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' > "$ROOT/etc/pip.conf"
+    echo "the root trusts this host's local certificate authorities"
+fi
 done_step "arm64 root ($(chroot "$ROOT" uname -m), $(du -sh "$ROOT" | cut -f1))"
 [ "$ROOT_ONLY" = 1 ] && exit 0
 
@@ -129,10 +151,18 @@ done_step "setup"
 
 # -- 3. one note, byte for byte ---------------------------------------------------------
 RENDER_ARGS=(daemon/factory.syx:1 --note 60 --velocity 100 --hold 1.0 --length 2.0)
-step "5. dx7d render (arm64, first run: compiles the engine)"
+step "5. first engine start on arm64 (engine.loader auto: g++ builds it into ~/.cache/dx7d)"
+as_pi 'cd dx7d && .venv/bin/python -c "
+from dx7d.engine_cpp import Synth, _compiled
+s = Synth()
+print(\"loader:\", s.loader_summary)
+print(\"cache:\", sorted(p.name for p in _compiled.cache_dir().iterdir()))"' \
+    || fail "the engine does not build on arm64"
+done_step "first engine start (the g++ build)"
+step "5b. dx7d render (arm64)"
 as_pi "cd dx7d && .venv/bin/dx7d render ${RENDER_ARGS[*]} -o /tmp/arm64.wav" \
     || fail "dx7d render on arm64"
-done_step "render (with the engine compile)"
+done_step "render"
 step "6. dx7d render again (arm64, the compiled engine comes from the cache)"
 as_pi "cd dx7d && .venv/bin/dx7d render ${RENDER_ARGS[*]} -o /tmp/arm64-2.wav" \
     || fail "second dx7d render on arm64"
@@ -153,9 +183,13 @@ done_step "byte-for-byte compare"
 
 # -- 4. the daemon ----------------------------------------------------------------------
 step "8. dx7d run (null audio) until ready, then SIGTERM"
-cat > "$ROOT/home/pi/dx7d-null.yaml" <<'EOF'
+# The root shares this host's network: a free loopback port, not the default 7970.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$ROOT/home/pi/dx7d-null.yaml" <<EOF
 audio:
   backend: "null"
+control:
+  listen: "127.0.0.1:$port"
 zeroconf:
   enabled: false
 log:

@@ -128,6 +128,7 @@ def test_a_table_entry_missing_from_the_sources_is_named(monkeypatch: pytest.Mon
     extra = _abi.Fn("dx7_engine_missing", _abi.VOID, (_abi.HANDLE,))
     monkeypatch.setattr(_abi, "FUNCTIONS", (*_abi.FUNCTIONS, extra))
     monkeypatch.setattr(_abi, "ABI_NAMES", _abi.ABI_NAMES | {extra.name})
+    monkeypatch.setattr(_abi, "BY_NAME", {**_abi.BY_NAME, extra.name: extra})
     with pytest.raises(EngineError, match="dx7_engine_missing is listed"):
         _loader.load("compiled", cache=tmp_path)
 

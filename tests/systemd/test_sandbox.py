@@ -1,4 +1,5 @@
-"""The unit's file-system view is enough to compile C++ with cppyy and notify systemd.
+"""The unit's file-system view is enough to compile C++ with cppyy (or with g++, the
+compiled engine loader of a Pi) and notify systemd.
 
 This machine cannot run the unit under systemd (no systemd as PID 1), so the test builds
 the same view by hand in a mount namespace, from the unit as install.sh renders it: an
@@ -60,6 +61,16 @@ with Notifier() as notifier:
     assert notifier.ready(f"probe={cppyy.gbl.dx7d_probe(20)}")
 """
 
+# The compiled loader (engine.loader: compiled): g++ builds the engine into
+# $CACHE_DIRECTORY/engine, which systemd sets for CacheDirectory=.
+_COMPILED_PROGRAM = """
+from dx7d.engine_cpp import Synth
+from dx7d.daemon._sdnotify import Notifier
+synth = Synth(loader="compiled")
+with Notifier() as notifier:
+    assert notifier.ready(f"probe={synth.loader}")
+"""
+
 
 def _unit_settings() -> dict[str, list[str]]:
     text = subprocess.run(
@@ -74,7 +85,12 @@ def _unit_settings() -> dict[str, list[str]]:
     return found
 
 
-def test_service_view_compiles_cpp_and_notifies(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("loader", "program", "status"), [
+    ("cppyy", _PROGRAM, b"probe=41"),
+    ("compiled", _COMPILED_PROGRAM, b"probe=compiled"),
+])
+def test_service_view_compiles_cpp_and_notifies(loader: str, program: str, status: bytes,
+                                                tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root (it mounts in a private namespace and switches user)")
     if shutil.which("unshare") is None or shutil.which("setpriv") is None:
@@ -84,9 +100,15 @@ def test_service_view_compiles_cpp_and_notifies(tmp_path: Path) -> None:
                     "PrivateTmp= hides from the service: install it from /opt/dx7d or a home")
     if not (REPO / ".venv" / "bin" / "dx7d").exists():
         pytest.skip("no .venv/bin/dx7d in this checkout: run ./bootstrap.sh setup")
+    if loader == "cppyy" and shutil.which("cling-config", path=str(REPO / ".venv" / "bin")) \
+            is None:
+        pytest.skip("cppyy is not installed in .venv (no wheel for this platform)")
+    if loader == "compiled" and shutil.which("g++") is None:
+        pytest.skip("g++ is not installed")
     unit = _unit_settings()
     binds = unit["BindReadOnlyPaths"][0].split()
     unit_env = " ".join(" ".join(value.split()) for value in unit["Environment"])
+    unit_env += " CACHE_DIRECTORY=/var/cache/dx7d"  # what systemd sets for CacheDirectory=
     name = f"dx7d-test-sandbox-{uuid.uuid4().hex}"
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     listener.bind("\0" + name)
@@ -96,7 +118,7 @@ def test_service_view_compiles_cpp_and_notifies(tmp_path: Path) -> None:
         "NOTIFY_SOCKET": "@" + name,
         "UNIT_ENV": unit_env,
         "PYTHON": str(REPO / ".venv" / "bin" / "python"),
-        "PROGRAM": _PROGRAM,
+        "PROGRAM": program,
     }
     try:
         result = subprocess.run(
@@ -105,9 +127,12 @@ def test_service_view_compiles_cpp_and_notifies(tmp_path: Path) -> None:
             capture_output=True, text=True, check=False, timeout=600, env=env,
         )
         assert result.returncode == 0, shlex.join(binds) + "\n" + result.stderr[-3000:]
-        assert listener.recv(4096) == b"READY=1\nSTATUS=probe=41"
+        assert listener.recv(4096) == b"READY=1\nSTATUS=" + status
     finally:
         listener.close()
     cache = result.stdout.split()
-    assert "allDict.cxx.pch" in cache  # CLING_STANDARD_PCH= points into CacheDirectory=
+    if loader == "cppyy":
+        assert "allDict.cxx.pch" in cache  # CLING_STANDARD_PCH= points into CacheDirectory=
+    else:
+        assert "engine" in cache  # the compiled library went to CacheDirectory=
     assert "pycache" in cache  # PYTHONPYCACHEPREFIX= too
