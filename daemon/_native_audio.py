@@ -197,8 +197,10 @@ class NativeOutput(Output):
             self.clock.source = None
         self._lib.dx7_audio_stop(self._handle)  # no callback after this: final counters
         if self.stats.live == self._counters:
-            self.stats.counted.add(self._counters())
+            final = self._counters()
+            # no reader may see these counts twice: momentarily missing is the lesser harm
             self.stats.live = None
+            self.stats.counted.add(final)
         if self.recorder is not None:
             self.recorder.detach(self._read_record)
             self.recorder.dropped += int(self._raw_stats()[_RECORD_DROPPED])
