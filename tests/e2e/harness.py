@@ -339,8 +339,12 @@ class Rig:
         if self._lock.acquire(blocking=False):
             try:
                 while self._schedule and self._schedule[0][0] < now + frames:
-                    at, data = self._schedule.pop(0)
-                    self.midi_out.write_midi_event(max(0, at - now), data)
+                    at, data = self._schedule[0]
+                    try:
+                        self.midi_out.write_midi_event(max(0, at - now), data)
+                    except jack.JackError:  # this cycle's buffer is full: next cycle
+                        break
+                    self._schedule.pop(0)
             finally:
                 self._lock.release()
         for offset, data in self.midi_in.incoming_midi_events():
