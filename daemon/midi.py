@@ -6,14 +6,15 @@ every port matching ``midi.inputs`` is connected, each through its own port.
 plugged in later and drops the ones unplugged. The input callbacks (rtmidi's or
 JACK's threads) only timestamp and enqueue the bytes with the name of their port;
 the dispatcher parses each port's byte stream (dx7d.daemon.midistream) and does
-the rest. On JACK the inputs are read raw by dx7d.daemon._jackmidi (rtmidi's JACK
-input glues events onto an unterminated sysex); on ALSA through rtmidi.
+the rest. On JACK, input and output go through one JACK client of the engine's C++
+side (dx7d.daemon._jackmidi: raw events, since rtmidi's JACK input glues events onto an
+unterminated sysex; no Python per JACK cycle); on ALSA through rtmidi.
 
-Output: a virtual output port ``dx7d`` for dump replies.
+Output: a port for dump replies.
 
-Names, so they can be found: the input client is ``dx7d-in`` with port ``dx7d``,
-the output client ``dx7d-out`` with port ``dx7d`` (JACK: ``dx7d-in:dx7d``,
-``dx7d-out:dx7d``; the audio client is ``dx7d``).
+Names, so they can be found: the input client is ``dx7d-in`` with port ``dx7d``. On
+ALSA the output client ``dx7d-out`` has port ``dx7d``; on JACK the replies port is
+``dx7d-in:replies`` (one JACK client for all MIDI; the audio client is ``dx7d``).
 
 No MIDI system (no ALSA sequencer, no JACK server): one log line, and ``scan()``
 keeps retrying.
@@ -31,13 +32,15 @@ from dx7d.config import match_inputs
 
 from ._jackmidi import JackInputs
 
-__all__ = ["MIDI_CLIENT_IN", "MIDI_CLIENT_OUT", "MIDI_PORT", "MidiIO", "Received"]
+__all__ = ["MIDI_CLIENT_IN", "MIDI_CLIENT_OUT", "MIDI_JACK_OUT_PORT", "MIDI_PORT", "MidiIO",
+           "Received"]
 
 log = logging.getLogger("dx7d.midi")
 
 MIDI_CLIENT_IN = "dx7d-in"
 MIDI_CLIENT_OUT = "dx7d-out"
 MIDI_PORT = "dx7d"
+MIDI_JACK_OUT_PORT = "replies"  # JACK: dx7d-in:replies
 
 # Ports never connected automatically: our own, and ALSA's loop-back client.
 _EXCLUDED = ("dx7d", "Midi Through", "RtMidi")
@@ -55,12 +58,18 @@ def _wanted(ports: Sequence[str], patterns: Sequence[str]) -> set[str]:
 class MidiIO:
     """The MIDI ports of the daemon; not thread-safe (the main thread owns it)."""
 
-    def __init__(self, api: str, patterns: Sequence[str], received: queue.SimpleQueue[Any]
-                 ) -> None:
-        import rtmidi
+    def __init__(self, api: str, patterns: Sequence[str], received: queue.SimpleQueue[Any],
+                 lib: Any = None) -> None:
+        if api not in ("alsa", "jack"):
+            raise ValueError(f"midi.api {api!r} is not alsa or jack")
+        self._rtmidi: Any = None
+        self._api: Any = None
+        if api == "alsa":  # JACK needs no rtmidi: the engine's client (its `lib`) does it all
+            import rtmidi
 
-        self._rtmidi = rtmidi
-        self._api = {"alsa": rtmidi.API_LINUX_ALSA, "jack": rtmidi.API_UNIX_JACK}[api]
+            self._rtmidi = rtmidi
+            self._api = rtmidi.API_LINUX_ALSA
+        self._lib = lib
         self.api_name = api
         self.patterns = list(patterns)
         self.received = received
@@ -104,12 +113,14 @@ class MidiIO:
         try:
             if not self.listening:
                 self._open()
-                log.info("MIDI (%s): listening on %s:%s, replies on %s:%s", self.api_name,
-                         MIDI_CLIENT_IN, MIDI_PORT, MIDI_CLIENT_OUT, MIDI_PORT)
+                log.info("MIDI (%s): listening on %s:%s, replies on %s", self.api_name,
+                         MIDI_CLIENT_IN, MIDI_PORT,
+                         self._jack.out_port if self._jack is not None
+                         else f"{MIDI_CLIENT_OUT}:{MIDI_PORT}")
                 self._unavailable_logged = False
             ports = (self._jack.source_ports() if self._jack is not None
                      else self._scanner.get_ports())
-        except Exception as exc:  # rtmidi's SystemError subclasses, jack.JackError
+        except Exception as exc:  # rtmidi's SystemError subclasses, JackMidiError
             self._close_all()
             if not self._unavailable_logged:
                 log.error("no MIDI system (%s): %s; retrying every second", self.api_name, exc)
@@ -129,11 +140,12 @@ class MidiIO:
 
     def _open(self) -> None:
         if self.api_name == "jack":
-            self._jack = JackInputs(MIDI_CLIENT_IN, MIDI_PORT, self.received)
-        else:
-            self._virtual_in = self._new_input(MIDI_CLIENT_IN, MIDI_PORT)
-            self._virtual_in.open_virtual_port(MIDI_PORT)
-            self._scanner = self._rtmidi.MidiIn(self._api, name=f"{MIDI_CLIENT_IN}-scan")
+            self._jack = JackInputs(MIDI_CLIENT_IN, MIDI_PORT, self.received,
+                                    MIDI_JACK_OUT_PORT, self._lib)
+            return
+        self._virtual_in = self._new_input(MIDI_CLIENT_IN, MIDI_PORT)
+        self._virtual_in.open_virtual_port(MIDI_PORT)
+        self._scanner = self._rtmidi.MidiIn(self._api, name=f"{MIDI_CLIENT_IN}-scan")
         self._out = self._rtmidi.MidiOut(self._api, name=MIDI_CLIENT_OUT)
         self._out.open_virtual_port(MIDI_PORT)
 
@@ -153,6 +165,13 @@ class MidiIO:
 
     def send(self, message: bytes) -> bool:
         """Send one message on the output port; False when there is no MIDI system."""
+        if self._jack is not None:
+            if not self._jack.send(message):
+                log.warning("cannot send %d bytes of MIDI: the JACK output queue is full",
+                            len(message))
+                return False
+            self.sent += 1
+            return True
         if self._out is None:
             return False
         try:

@@ -157,11 +157,27 @@ FUNCTIONS: tuple[Fn, ...] = (
     Fn("dx7_audio_stats", VOID, (HANDLE, array("int64"), I32)),
     Fn("dx7_audio_histogram", VOID, (HANDLE, array("int64"), I32)),
     Fn("dx7_audio_record_read", I32, (HANDLE, F32_OUT, I32)),
+    # dx7_jackmidi.h: the JACK MIDI client (midi.api jack; libjack dlopen'ed): open, close
+    # and remove_port wait on the JACK server: they release the GIL
+    Fn("dx7_jackmidi_available", I32, ()),
+    Fn("dx7_jackmidi_open", HANDLE, (U8_IN, U8_IN, U8_IN, I32, array("uint8"), I32),
+       release_gil=True),
+    Fn("dx7_jackmidi_close", VOID, (HANDLE,), release_gil=True),
+    Fn("dx7_jackmidi_fd", I32, (HANDLE,)),
+    Fn("dx7_jackmidi_wake", VOID, (HANDLE,)),
+    Fn("dx7_jackmidi_add_port", I32, (HANDLE, U8_IN)),
+    Fn("dx7_jackmidi_connect", I32, (HANDLE, U8_IN, I32)),
+    Fn("dx7_jackmidi_remove_port", I32, (HANDLE, I32), release_gil=True),
+    Fn("dx7_jackmidi_source_ports", I32, (HANDLE, array("uint8"), I32)),
+    Fn("dx7_jackmidi_send", I32, (HANDLE, U8_IN, I32)),
+    Fn("dx7_jackmidi_read", I32, (HANDLE, array("uint8"), I32)),
+    Fn("dx7_jackmidi_stats", VOID, (HANDLE, array("int64"), I32)),
 )
 
 # -- system libraries the sources link against (g++ -l name, file cppyy loads) ---------
 LIBRARIES: tuple[Library, ...] = (
     Library("portaudio", "libportaudio.so.2"),  # dx7_audio.cpp: the native audio output
+    Library("dl", "libdl.so.2"),  # dx7_jackmidi.cpp: dlopen of libjack.so.0
 )
 
 ABI_NAMES: frozenset[str] = frozenset(f.name for f in FUNCTIONS)

@@ -16,3 +16,4 @@
 #include "dx7_batch.cpp"
 #include "dx7_graph.cpp"
 #include "dx7_audio.cpp"
+#include "dx7_jackmidi.cpp"

@@ -5,7 +5,7 @@ keys), starts ``dx7d run`` as a subprocess and waits for READY=1 on a real
 NOTIFY_SOCKET; a reader thread keeps collecting notifications until it stops.
 ``JackServer`` is a private jackd (dummy backend) a test can freeze, kill and restart.
 ``Rig`` is a JACK client with one MIDI output (to ``dx7d-in:dx7d``),
-one MIDI input (from ``dx7d-out:dx7d``, for dump replies) and one audio input
+one MIDI input (from ``dx7d-in:replies``, for dump replies) and one audio input
 (from the daemon's first output port): it sends MIDI at exact JACK frame times and
 records every frame it receives with the frame time it arrived at.
 """
@@ -364,7 +364,7 @@ class Rig:
                     or (audio_client is None and p.name.split(":")[0] != "system")]
             mins = [p.name for p in self.client.get_ports("dx7d-in:", is_midi=True,
                                                           is_input=True)]
-            mouts = [p.name for p in self.client.get_ports("dx7d-out:", is_midi=True,
+            mouts = [p.name for p in self.client.get_ports("dx7d-in:replies", is_midi=True,
                                                            is_output=True)]
             if outs and mins and mouts:
                 break
