@@ -131,23 +131,39 @@ class Daemon:
         self.recorder = (WavRecorder(Path(cfg.audio.record).expanduser(), cfg.audio.sample_rate)
                          if cfg.audio.record else None)
         inbox: Inbox = queue.SimpleQueue()
-        self.midi = MidiIO(cfg.midi.api, cfg.midi.inputs, inbox)
+        self.midi = MidiIO(cfg.midi.api, cfg.midi.inputs, inbox, self.engine.c_engine()[0])
         self.dispatcher = Dispatcher(
             self.engine, self.clock, self.storage, self.library, self.midi,
             factory=load_factory(), channel=cfg.midi.channel_index,
             memory_protect=cfg.storage.memory_protect, inbox=inbox)
+        phases: list[tuple[str, float]] = [("engine", time.perf_counter() - t0)]
+
+        def phase(name: str, since: float) -> float:
+            now = time.perf_counter()
+            phases.append((name, now - since))
+            return now
+
+        t = phase("dispatcher", t0 + phases[0][1])
         self._start_generator()
         self.dispatcher.start()
+        t = phase("generator", t)
         # MIDI first: opening rtmidi's clients (three JACK clients, each activation
         # reorders JACK's graph) while the stream ran stalled one audio callback 1-3 s.
         self.midi.scan()
+        t = phase("midi", t)
         self._warm()
+        t = phase("warm", t)
         self.output = self._open_output(quiet=False)
+        t = phase("audio open", t)
         self.output.start()
+        t = phase("audio start", t)
         if cfg.audio.backend in _DEVICE_BACKENDS and self.output.kind == "null":
             self._mark_lost()  # no device yet: retry it every DEVICE_RETRY_S like a lost one
         self._start_control()
         self._start_zeroconf()
+        phase("control", t)
+        log.info("start-up phases (s): %s",
+                 ", ".join(f"{name} {seconds:.3f}" for name, seconds in phases))
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         gc.collect()
         gc.freeze()  # start-up objects never need scanning again: shorter GC pauses
@@ -250,8 +266,8 @@ class Daemon:
                     log.info("%s: stopping", signal.Signals(signum).name)
                     return 0
             if time.monotonic() >= next_tick:
-                next_tick += TICK_S
                 self._tick()
+                next_tick = next_tick_after(next_tick, time.monotonic())
 
     def _tick(self) -> None:
         self.midi.scan()
@@ -387,7 +403,8 @@ class Daemon:
         self.library.rescan()
         if Apply.MIDI in ways:
             self.midi.close()
-            self.midi = MidiIO(new.midi.api, new.midi.inputs, self.dispatcher.inbox)
+            self.midi = MidiIO(new.midi.api, new.midi.inputs, self.dispatcher.inbox,
+                               self.engine.c_engine()[0])
             self.dispatcher.midi_out = self.midi
             self.midi.scan()
         if Apply.AUDIO in ways:
@@ -419,6 +436,18 @@ class Daemon:
         signal.set_wakeup_fd(-1)
         os.close(self._wake_r)
         os.close(self._wake_w)
+
+
+def next_tick_after(scheduled: float, now: float) -> float:
+    """When the tick after the one due at ``scheduled`` runs, seen at ``now`` (seconds).
+
+    Ticks keep their 1 s rhythm but never run back to back: after a tick held up by a
+    slow reload or an audio output that would not close, the next waits at least half
+    a period. Catch-up
+    ticks would compare the callback counter over microseconds, count a healthy output
+    as silent and report a stall that is not there.
+    """
+    return max(scheduled + TICK_S, now + TICK_S / 2)
 
 
 def _close_output(output: Output) -> bool:

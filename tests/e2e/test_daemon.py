@@ -186,7 +186,8 @@ def test_a_cartridge_dump_is_stored_survives_a_restart_and_is_returned_on_reques
         from dx7d.engine_cpp import Synth
         from dx7d.engine_cpp.fidelity import spectral_distance
 
-        rig.send([0xC0, 7])
+        deliver(rig, "program 8", lambda: rig.send([0xC0, 7]),
+                logged(daemon, "program 8 of bank"))
 
         def play(start: int) -> int:
             rig.send([0x90, 60, 100], at=start + rig.rate // 10)

@@ -10,7 +10,7 @@ import jack
 import pytest
 from dx7d.voices import Patch, voice_dump
 
-from .harness import rms_db, running_daemon
+from .harness import deliver, logged, rms_db, running_daemon
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,8 @@ GUARD_S = 10.0
 def test_a_keyboard_plugged_in_later_is_connected_and_played_then_dropped(
         tmp_path: Path, jack_server: str) -> None:
     with running_daemon(tmp_path, jack_server) as (daemon, rig):
-        rig.send(voice_dump(Patch(name="SINE"), 0))
+        deliver(rig, "the SINE voice", lambda: rig.send(voice_dump(Patch(name="SINE"), 0)),
+                logged(daemon, "voice received"))
         keyboard = jack.Client("keyboard", servername=jack_server, no_start_server=True)
         pending: list[bytes] = []
 

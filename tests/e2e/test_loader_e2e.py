@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from dx7d.voices import Patch, voice_dump
 
-from .harness import DaemonProcess, Rig, pitch_hz, rms_db
+from .harness import DaemonProcess, Rig, deliver, logged, pitch_hz, rms_db
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")]
@@ -36,8 +36,8 @@ def test_the_daemon_plays_on_the_compiled_loader(tmp_path: Path, jack_server: st
         rig.connect()
         log = daemon.wait_log("compiled loader (g++ shared library compiled in")
         assert "cppyy loader" not in log
-        rig.send(voice_dump(Patch(name="SINE"), 0))
-        rig.wait_until(rig.frame + int(0.2 * rig.rate))
+        deliver(rig, "the SINE voice", lambda: rig.send(voice_dump(Patch(name="SINE"), 0)),
+                logged(daemon, "voice received"))
         start = rig.start_recording()
         rig.send([0x90, 69, 100], at=start + rig.rate // 10)
         rig.send([0x80, 69, 0], at=start + rig.rate)

@@ -40,7 +40,7 @@ def wait_status(daemon: DaemonProcess, what: str, test: Callable[[dict[str, Any]
 
 
 def wait_reply(rig: Rig, count: int, timeout: float = 20.0) -> list[bytes]:
-    """Wait until ``count`` sysex replies came back on dx7d-out; returns them all."""
+    """Wait until ``count`` sysex replies came back on dx7d-in:replies; returns them all."""
     deadline = time.monotonic() + timeout
     while True:
         replies = [data for _, data in rig.received if data[:1] == b"\xf0"]
@@ -162,21 +162,33 @@ def _rss_kb(daemon: DaemonProcess) -> int:
     raise AssertionError("no VmRSS")
 
 
-@pytest.mark.xfail(strict=False, reason="failed once in two full runs; to be examined")
 def test_an_endless_sysex_keeps_memory_flat_and_the_next_dump_is_taken(
         tmp_path: Path, jack_server: str) -> None:
     chunk = bytes(range(0x00, 0x80)) * 32  # 4 KiB of data bytes per JACK event
     events = 2048  # 8 MiB of one sysex
-    with running_daemon(tmp_path, jack_server, **_settings()) as (daemon, rig):
-        rig.send(bank_dump(named_bank("WARM"), 0))
-        daemon.wait_log("cartridge received and stored")
-        before = _rss_kb(daemon)
+    cycle = 0
+
+    def start() -> int:  # F0 and the first 12 KiB, one event a cycle: past the 8 KiB limit
+        nonlocal cycle
         at = rig.frame + rig.client.blocksize
         rig.send(b"\xf0" + chunk, at=at)
-        for k in range(1, events):  # one event a cycle: a JACK port buffer holds ~32 KiB
+        for k in (1, 2):
             rig.send(chunk, at=at + k * rig.client.blocksize)
+        cycle = at + 3 * rig.client.blocksize
+        return at
+
+    with running_daemon(tmp_path, jack_server, **_settings()) as (daemon, rig):
+        deliver(rig, "the first dump", lambda: rig.send(bank_dump(named_bank("WARM"), 0)),
+                logged(daemon, "cartridge received and stored"))
+        before = _rss_kb(daemon)
+        # an xrun on the cycle of the F0 loses it, and the chunks are then stray data bytes:
+        # start again only then (the limit's warning is the event that says it started)
+        deliver(rig, "the start of the endless sysex", start,
+                logged(daemon, "longer than the 8192-byte limit"), timeout=20)
+        for k in range(events - 3):  # one event a cycle: a JACK port buffer holds ~32 KiB
+            rig.send(chunk, at=cycle + k * rig.client.blocksize)
+        end = cycle + (events - 3) * rig.client.blocksize
         bank = named_bank("AFTER BIG")
-        end = at + events * rig.client.blocksize
         rig.wait_until(end - rig.rate, timeout=120)
         deliver(rig, "the dump after the endless sysex",
                 lambda: rig.send(bank_dump(bank, 0), at=max(end, rig.frame + 128)),
