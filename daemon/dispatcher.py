@@ -48,6 +48,7 @@ log = logging.getLogger("dx7d.dispatch")
 
 ACTIVE_SENSING_TIMEOUT_S = 0.3  # DX7: ~250 timer ticks; the issue asks for 300 ms
 FLUSH_INTERVAL_S = 1.0  # edit buffer and program are written at most this often
+IDLE_WAIT_SLACK_S = 0.001  # waits end this far past a deadline, not a hair before it
 # Controllers passed to the engine as they are (the engine gives them DX7 meaning).
 _ENGINE_CCS = frozenset({1, 2, 4, 5, 7, 64, 65, 120, 121, 123})
 
@@ -167,7 +168,7 @@ class Dispatcher:
     def _run(self) -> None:
         while True:
             try:
-                item = self.inbox.get(timeout=0.05)
+                item = self.inbox.get(timeout=self._idle_wait(time.perf_counter()))
             except queue.Empty:
                 item = _NOTHING
             now = time.perf_counter()
@@ -189,6 +190,19 @@ class Dispatcher:
                 self._flush()
         self.engine.all_notes_off()
         self._flush()
+
+    def _idle_wait(self, now: float) -> float | None:
+        """Seconds the loop may sleep for lack of input: until active sensing would time
+        out or a pending write is due; None (wake only on input) when neither can happen,
+        so an idle daemon's dispatcher thread costs nothing."""
+        due = []
+        if self._sensing:
+            due.append(self._last_activity + ACTIVE_SENSING_TIMEOUT_S)
+        if self._dirty_state or self._dirty_edit:
+            due.append(self._last_flush + FLUSH_INTERVAL_S)
+        if not due:
+            return None
+        return max(0.0, min(due) - now) + IDLE_WAIT_SLACK_S
 
     def _run_command(self, command: Command) -> None:
         if not command.future.set_running_or_notify_cancel():
