@@ -35,7 +35,7 @@ import numpy.typing as npt  # noqa: E402
 from dx7d.generator._params import HEADS, VOICE_PARAMS, canonical  # noqa: E402
 from dx7d.generator.corpus import Corpus, build_corpus  # noqa: E402
 from dx7d.generator.evaluate import baseline_accuracy, reconstruction_accuracy  # noqa: E402
-from dx7d.generator.explain import describe, sweep  # noqa: E402
+from dx7d.generator.explain import describe, knob_steps, sweep  # noqa: E402
 from dx7d.generator.generate import (  # noqa: E402
     DUPLICATE_DISTANCE,
     NEAR_COPY_PARAMETERS,
@@ -187,7 +187,8 @@ def main() -> int:
     better = int((acc > base + 1e-9).sum())
     print(f"   parameters where the model beats the baseline: {better} of 145")
 
-    print("\n4. knobs: one-dimension sweeps (-3..+3 sigma, 16 steps) around 20 held-out voices")
+    print("\n4. knobs: one-dimension sweeps (-3..+3 sigma, 16 steps) around 20 held-out voices;"
+          " plain decode (dx7d explain)")
     centres = model.encode(test.voices[order[:20]])
     print(f"   {'dim':<4} {'step mean':>9} {'step cv':>8} {'max/mean':>8} {'ends apart':>10}")
     audible = 0
@@ -207,6 +208,24 @@ def main() -> int:
               f"{statistics.median(ends):>10.2f}")
     print(f"   audible (median end-to-end distance > {DUPLICATE_DISTANCE}, the 'sounds alike' "
           f"distance): {audible} of {model.latent} dimensions")
+    print("   the knob path (daemon/knobs.py: 0-99 parameters at their expected step, "
+          "categorical ones held unless another value wins by KNOB_MARGIN), CC 0..127 in 16 "
+          "moves, same 20 voices")
+    print(f"   {'dim':<4} {'step mean':>9} {'step cv':>8} {'max/mean':>8} {'ends apart':>10}")
+    audible = 0
+    for d in range(model.latent):
+        steps_mean, cvs, peaks, ends = [], [], [], []
+        for voice in test.voices[order[:20]]:
+            st, end = knob_steps(model, d, voice, ear)
+            steps_mean.append(st.mean())
+            cvs.append(st.std() / max(st.mean(), 1e-9))
+            peaks.append(st.max() / max(st.mean(), 1e-9))
+            ends.append(end)
+        audible += statistics.median(ends) > DUPLICATE_DISTANCE
+        print(f"   {d + 1:<4} {statistics.median(steps_mean):>9.3f} "
+              f"{statistics.median(cvs):>8.2f} {statistics.median(peaks):>8.2f} "
+              f"{statistics.median(ends):>10.2f}")
+    print(f"   knob path audible: {audible} of {model.latent} dimensions")
     for line in describe([sweep(model, d, ear) for d in range(model.latent)]):
         print("   " + line)
 

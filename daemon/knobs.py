@@ -4,7 +4,14 @@ latent space (``generator.knobs`` maps up to 8 CCs to latent dimensions).
 The first move after the edit buffer changed by other means (a program change, a
 dump, a voice parameter) encodes the edit buffer: that is the centre. Each knob then
 sets its dimension to centre + (value - 64) / 64 * KNOB_SIGMA; the decoded voice (the
-edit buffer's name kept) becomes the edit buffer. Decoding is plain numpy (a few
+edit buffer's name kept) becomes the edit buffer.
+
+So that turning a knob changes the sound smoothly, the knobs decode differently from
+``dx7d generate``: the 0-99 parameters at their expected step (continuous in the
+latent), and each categorical one (algorithm, waves, coarse, modes...) held at the
+value of the voice the knobs started from until the decoder prefers another value by
+more than KNOB_MARGIN in probability (hysteresis, so a head near a tie does not flip
+back and forth). Decoding is plain numpy (a few
 hundred microseconds) and runs in the dispatcher thread, like a voice dump would.
 """
 
@@ -19,11 +26,13 @@ import numpy as np
 import numpy.typing as npt
 from dx7d.voices import Patch
 
-__all__ = ["KNOB_SIGMA", "LatentKnobs", "load_knobs"]
+__all__ = ["KNOB_MARGIN", "KNOB_SIGMA", "LatentKnobs", "load_knobs"]
 
 log = logging.getLogger("dx7d.knobs")
 
 KNOB_SIGMA: Final = 3.0  # a knob's full travel is -3..+3 sigma around the centre
+KNOB_MARGIN: Final = 0.6  # probability by which a categorical value must win to replace
+#                         the held one
 _CENTRE_VALUE: Final = 64
 
 
@@ -40,6 +49,7 @@ class LatentKnobs:
         self._last: Patch | None = None  # the patch the knobs made last (identity check)
         self._centre = np.zeros(model.latent, np.float32)
         self._offsets = np.zeros(model.latent, np.float32)
+        self._held = np.zeros(145, np.uint8)  # categorical values carried from move to move
         self.moves = 0
         self.last_move_s = 0.0  # how long the last move took (decode and build), seconds
 
@@ -50,6 +60,7 @@ class LatentKnobs:
         voice = np.frombuffer(patch.to_vced()[:145], dtype=np.uint8)
         self._centre = self.model.encode(voice[None, :])[0]
         self._offsets[:] = 0.0
+        self._held = voice.copy()
 
     def move(self, cc: int, value: int, edit_buffer: Patch) -> tuple[Patch, int | None]:
         """The voice after knob ``cc`` went to ``value`` (0-127), and the number of one
@@ -61,7 +72,11 @@ class LatentKnobs:
             self._recentre(edit_buffer)
         self._offsets[dim] = (value - _CENTRE_VALUE) / _CENTRE_VALUE * KNOB_SIGMA
         z = self._centre + self._offsets
-        voice: npt.NDArray[np.uint8] = self.model.decode(z[None, :])[0]
+        from dx7d.generator._params import decode_held
+
+        voice: npt.NDArray[np.uint8] = decode_held(self.model.decode_raw(z[None, :]),
+                                                   self._held, KNOB_MARGIN)
+        self._held = voice
         patch = Patch.from_vced(voice.tobytes() + edit_buffer.name_bytes)
         old = np.frombuffer(edit_buffer.to_vced()[:145], dtype=np.uint8)
         diff = np.flatnonzero(old != voice)

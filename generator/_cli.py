@@ -89,7 +89,8 @@ def _train(args: argparse.Namespace) -> int:
         fit, test = corpus.subset(~held), corpus.subset(held)
         epochs = args.epochs or 60
         cfg = TrainConfig(latent=args.latent, hidden=hidden, epochs=epochs, batch=args.batch,
-                          learning_rate=args.learning_rate or 1e-3, seed=args.seed)
+                          learning_rate=args.learning_rate or 1e-3, beta=args.beta,
+                          seed=args.seed)
     else:
         fit, test = corpus, corpus.subset(np.zeros(len(corpus), bool))
         batch = min(args.batch, len(corpus))
@@ -196,6 +197,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--hidden", default="512,512", help="hidden layer sizes (from scratch)")
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--learning-rate", type=float)
+    p.add_argument("--beta", type=float, default=1.0,
+                   help="weight of the KL term (from scratch; default 1.0, the shipped model 0.3)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)

@@ -149,15 +149,21 @@ def ordinal_median(out: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
     return out_steps
 
 
-def ordinal_mode(out: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
-    """(N, NORD) the most likely step of each ordinal mixture (its argmax: what
-    bench/generator.py's "site's method" takes; generation uses the median)."""
+def ordinal_pmf(out: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    """(N, NORD, 100) each ordinal mixture's probability of each step 0-99."""
     logits, mean, log_s = ordinal_parts(np, np.asarray(out, dtype=np.float64))
     w = np.exp(logits - logits.max(axis=2, keepdims=True))
     w /= w.sum(axis=2, keepdims=True)
     z = (_EDGES[None, None, None, :] - mean[..., None]) / np.exp(log_s)[..., None]
     cdf = 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))  # (N, NORD, K, 101)
     pmf = (w[..., None] * np.diff(cdf, axis=3)).sum(axis=2)  # (N, NORD, 100)
+    return pmf
+
+
+def ordinal_mode(out: npt.NDArray[np.floating]) -> npt.NDArray[np.int64]:
+    """(N, NORD) the most likely step of each ordinal mixture (its argmax: what
+    bench/generator.py's "site's method" takes; generation uses the median)."""
+    pmf = ordinal_pmf(out)
     out_steps: npt.NDArray[np.int64] = np.argmax(pmf, axis=2)
     return out_steps
 
@@ -222,4 +228,41 @@ def canonical(voice: npt.ArrayLike) -> npt.NDArray[np.uint8]:
     for i, heard in enumerate(audible_operators(v)):
         if not heard:
             v[op_base(i):op_base(i) + OPERATOR_BLOCK] = _INIT_OP_SILENT
+    return v
+
+
+def ordinal_expected(out: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    """(N, NORD) the expected step of each ordinal mixture: unlike the median or the mode
+    it moves continuously with the decoder's outputs (the latent knobs decode with it)."""
+    pmf = ordinal_pmf(out)
+    expected: npt.NDArray[np.float64] = pmf @ np.arange(ORD_MAX + 1, dtype=np.float64)
+    return expected
+
+
+def categorical_probabilities(out: npt.NDArray[np.floating]) -> list[npt.NDArray[np.float64]]:
+    """Each categorical head's softmax, (N, values) per head, in CAT_INDEX order."""
+    out = np.asarray(out, dtype=np.float64).reshape(-1, OUTPUT_SIZE)
+    probs = []
+    for k in range(len(CAT_INDEX)):
+        logits = out[:, CAT_OFFSETS[k]:CAT_OFFSETS[k + 1]]
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs.append(e / e.sum(axis=1, keepdims=True))
+    return probs
+
+
+def decode_held(out: npt.NDArray[np.floating], held: npt.NDArray[np.uint8], margin: float
+                ) -> npt.NDArray[np.uint8]:
+    """One voice (145,) from one decoder output, continuous in it where it can be: the
+    0-99 parameters at their expected step; each categorical parameter keeps its value in
+    ``held`` (145,) unless the decoder's most likely value is more probable than the held
+    one by more than ``margin`` (hysteresis: a head does not flip back and forth)."""
+    v = np.array(held, dtype=np.uint8).reshape(VOICE_PARAMS).copy()
+    for k, p in enumerate(categorical_probabilities(out)):
+        number = CAT_INDEX[k]
+        best = int(np.argmax(p[0]))
+        current = min(int(v[number]), p.shape[1] - 1)
+        if p[0, best] - p[0, current] > margin:
+            current = best
+        v[number] = current
+    v[ORD_INDEX] = np.clip(np.rint(ordinal_expected(out)[0]), 0, ORD_MAX).astype(np.uint8)
     return v

@@ -19,7 +19,7 @@ from dx7d.voices import Bank, Patch
 from .model import ANY_STYLE, Model
 from .sound import Listener, Sound, sound_vector
 
-__all__ = ["FIGURES", "Sweep", "describe", "explain", "sweep", "sweeps_svg"]
+__all__ = ["FIGURES", "Sweep", "describe", "explain", "knob_steps", "sweep", "sweeps_svg"]
 
 SWEEP_STEPS: Final = 32
 SIGMA: Final = 3.0
@@ -74,6 +74,24 @@ def sweep(model: Model, dimension: int, listener: Listener, style: int = ANY_STY
     sounds = [listener.listen(v) for v in voices]
     figures = {name: np.array([_figure(s, name) for s in sounds]) for name, *_ in FIGURES}
     return Sweep(dimension, values, voices, sounds, figures)
+
+
+def knob_steps(model: Model, dimension: int, voice: npt.NDArray[np.uint8], listener: Listener,
+               steps: int = 16) -> tuple[npt.NDArray[np.float64], float]:
+    """A knob turned from 0 to 127 in ``steps`` moves through the daemon's knob path
+    (dx7d.daemon.knobs, around ``voice``): the sound-vector distance between neighbouring
+    steps, and between the two ends."""
+    from dx7d.daemon.knobs import LatentKnobs
+
+    knobs = LatentKnobs(model, {16: dimension})
+    edit = Patch.from_vced(voice.tobytes() + b"KNOB SWEEP")
+    vectors = []
+    for value in np.linspace(0, 127, steps).round().astype(int):
+        edit, _ = knobs.move(16, int(value), edit)
+        vectors.append(sound_vector(listener.listen(
+            np.frombuffer(edit.to_vced()[:145], np.uint8))))
+    v = np.stack(vectors)
+    return np.linalg.norm(np.diff(v, axis=0), axis=1), float(np.linalg.norm(v[-1] - v[0]))
 
 
 def describe(sweeps: list[Sweep]) -> list[str]:
