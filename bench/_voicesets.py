@@ -26,6 +26,9 @@
     range) and not a copy of rom1A; then every k-th of those, k = valid // 10,
     starting at k // 2.
 
+probe_vced(name, **changes): one operator alone (OP1 at OL 99, ratio 1, instant EG,
+    algorithm 32) with named changes, for tests and measurements of one law at a time.
+
 .syx files are parsed with dx7d.voices when it is installed (Bank.read(path)[i]
 .to_vced()), else with dexed-py's Patch.load_bank (VCED = to_sysex()[:155]).
 """
@@ -46,6 +49,7 @@ __all__ = [
     "cartridge_voices",
     "is_valid_cartridge",
     "library_cartridges",
+    "probe_vced",
     "random_voice",
     "random_voices",
 ]
@@ -196,3 +200,39 @@ def cartridge_voices(banks: Path, count: int = LIBRARY_COUNT) -> list[Voice]:
             voice_name = vced[145:155].decode("ascii", errors="replace").strip()
             voices.append(Voice(f"{name}#{slot:02d} {voice_name}", vced))
     return voices
+
+
+# probe_vced's change names: op<k>_<field> (k = 1-6, OP1 = the last 21 bytes of the
+# operator block) with field one of these, in VCED order, or a global below
+PROBE_FIELDS = ("r1", "r2", "r3", "r4", "l1", "l2", "l3", "l4", "bp", "ld", "rd", "lc",
+                "rc", "rs", "ams", "kvs", "ol", "mode", "coarse", "fine", "detune")
+PROBE_GLOBALS = {"pr1": 126, "pr2": 127, "pr3": 128, "pr4": 129, "pl1": 130, "pl2": 131,
+                 "pl3": 132, "pl4": 133, "alg": 134, "fb": 135, "sync": 136,
+                 "lfo_speed": 137, "lfo_delay": 138, "pmd": 139, "amd": 140, "lfo_sync": 141,
+                 "wave": 142, "pms": 143, "transpose": 144}
+
+
+def probe_vced(name: bytes = b"PROBE", **changes: int) -> bytes:
+    """155-byte VCED: OP1 alone at OL 99, ratio 1.00, rates and L1-L3 99 (an instant EG),
+    algorithm 32, LFO speed 35, transpose C3; then ``changes`` (``alg`` counts 1-32)."""
+    data = bytearray(155)
+    for op in range(6):
+        base = op * 21
+        data[base:base + 8] = bytes([99, 99, 99, 99, 99, 99, 99, 0])
+        data[base + 8] = 39  # breakpoint C3
+        data[base + 16] = 99 if op == 5 else 0  # only OP1 (the last block) is heard
+        data[base + 18] = 1  # coarse 1
+        data[base + 20] = 7  # detune centre
+    data[126:134] = bytes([99, 99, 99, 99, 50, 50, 50, 50])  # pitch EG flat
+    data[134] = 31
+    data[136] = 1
+    data[137] = 35
+    data[144] = 24
+    data[145:155] = name.ljust(10)[:10]
+    for key, value in changes.items():
+        if key in PROBE_GLOBALS:
+            data[PROBE_GLOBALS[key]] = value - 1 if key == "alg" else value
+            continue
+        op_name, field = key.split("_", 1)
+        data[(6 - int(op_name[2:])) * 21 + PROBE_FIELDS.index(field)] = value
+    return bytes(data)

@@ -16,6 +16,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
+from _voicesets import probe_vced
+
 __all__ = [
     "delay_probe",
     "fade_curve",
@@ -27,12 +30,6 @@ __all__ = [
     "sine_voice",
 ]
 
-FIELDS = ["r1", "r2", "r3", "r4", "l1", "l2", "l3", "l4", "bp", "ld", "rd", "lc", "rc",
-          "rs", "ams", "kvs", "ol", "mode", "coarse", "fine", "detune"]
-GLOBALS = {"pr1": 126, "pr2": 127, "pr3": 128, "pr4": 129, "pl1": 130, "pl2": 131,
-           "pl3": 132, "pl4": 133, "alg": 134, "fb": 135, "sync": 136, "lfo_speed": 137,
-           "lfo_delay": 138, "pmd": 139, "amd": 140, "lfo_sync": 141, "wave": 142,
-           "pms": 143, "transpose": 144}
 # A 1 kHz fixed-frequency OP1: 48 frames a period, so every 64-frame block sees a peak.
 PROBE = {"op1_mode": 1, "op1_coarse": 3}
 RATE = 48000
@@ -40,28 +37,8 @@ BLOCK = 64
 
 
 def sine_voice(**changes: int) -> bytes:
-    """155-byte VCED: OP1 alone (OL 99, ratio 1, instant EG, algorithm 32); op1_r2=... etc."""
-    data = bytearray(155)
-    for op in range(6):
-        base = op * 21
-        data[base:base + 8] = bytes([99, 99, 99, 99, 99, 99, 99, 0])
-        data[base + 8] = 39
-        data[base + 16] = 99 if op == 5 else 0
-        data[base + 18] = 1
-        data[base + 20] = 7
-    data[126:134] = bytes([99, 99, 99, 99, 50, 50, 50, 50])
-    data[134] = 31
-    data[136] = 1
-    data[137] = 35
-    data[144] = 24
-    data[145:155] = b"LAW  PROBE"
-    for key, value in changes.items():
-        if key in GLOBALS:
-            data[GLOBALS[key]] = value - 1 if key == "alg" else value
-            continue
-        op_name, field = key.split("_", 1)
-        data[(6 - int(op_name[2:])) * 21 + FIELDS.index(field)] = value
-    return bytes(data)
+    """The probe voice of bench/_voicesets.py, named LAW PROBE; op1_r2=... etc."""
+    return probe_vced(b"LAW  PROBE", **changes)
 
 
 def _render(rate: int, vced: bytes, note: int, hold_s: float, total_s: float,
@@ -168,7 +145,6 @@ def _print_holds() -> None:
 
 
 def _print_compare() -> None:
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
     from _engines import DexedRenderer, OursRenderer
     from dx7d.engine_cpp.fidelity import compare
 

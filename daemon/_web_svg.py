@@ -27,18 +27,8 @@ _STYLE = ("<style>path{fill:none;stroke-width:1.6}.mod{stroke:#7aa2d6}.fb{stroke
 
 def layout(alg: Algorithm) -> dict[int, tuple[int, float]]:
     """(row, column) per operator 0-5: row 0 = carriers; columns may be fractional."""
-    targets: dict[int, list[int]] = {op: [] for op in range(6)}
-    for a, b in alg.edges:
-        targets[a].append(b)
-    row: dict[int, int] = {}
-
-    def height(op: int) -> int:
-        if op not in row:
-            row[op] = 0 if not targets[op] else 1 + max(height(t) for t in targets[op])
-        return row[op]
-
-    for op in range(6):
-        height(op)
+    targets = alg.targets()
+    row = alg.rows()
     column: dict[int, float] = {}
     for r in range(max(row.values()) + 1):
         ops = [op for op in range(6) if row[op] == r]

@@ -96,6 +96,28 @@ class Algorithm:
     def drawing(self) -> str:
         return draw_algorithm(self.number)
 
+    def targets(self) -> dict[int, list[int]]:
+        """Operator -> the operators it modulates (feedback left out)."""
+        out: dict[int, list[int]] = {op: [] for op in range(6)}
+        for a, b in self.edges:
+            out[a].append(b)
+        return out
+
+    def rows(self) -> dict[int, int]:
+        """Operator -> its row in a drawing: 0 for a carrier, else one above the highest
+        row it modulates (the ASCII drawing and the page's SVG both stack this way)."""
+        targets = self.targets()
+        row: dict[int, int] = {}
+
+        def height(op: int) -> int:
+            if op not in row:
+                row[op] = 0 if not targets[op] else 1 + max(height(t) for t in targets[op])
+            return row[op]
+
+        for op in range(6):
+            height(op)
+        return row
+
 
 ALGORITHMS: tuple[Algorithm, ...] = tuple(
     Algorithm(n - 1, _edges(mods), _edges(fb)[0]) for n, (mods, fb) in sorted(_TABLE.items())
@@ -135,20 +157,11 @@ _CELL = 6  # characters per column
 
 def _layout(alg: Algorithm) -> dict[int, tuple[int, int]]:
     """(row, column) per operator: carriers on row 0, stacks above their first target."""
-    targets: dict[int, list[int]] = {i: [] for i in range(6)}
+    targets = alg.targets()
     mods: dict[int, list[int]] = {i: [] for i in range(6)}
     for a, b in alg.edges:
-        targets[a].append(b)
         mods[b].append(a)
-    row: dict[int, int] = {}
-
-    def height(op: int) -> int:
-        if op not in row:
-            row[op] = 0 if not targets[op] else 1 + max(height(t) for t in targets[op])
-        return row[op]
-
-    for op in range(6):
-        height(op)
+    row = alg.rows()
     column: dict[int, int] = {}
     next_free = 0
 

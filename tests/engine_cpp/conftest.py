@@ -7,10 +7,15 @@ never touch the engine (LOADER_FREE modules) run once.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from dx7d.engine_cpp import Synth, _loader
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _voicesets import probe_vced
 
 VcedBuilder = Callable[..., bytes]
 LOADER_FREE = {"test_compile", "test_fidelity_metric", "test_loaders"}
@@ -39,41 +44,15 @@ def engine_loader(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def _sine_voice(**changes: int) -> bytes:
-    """A 155-byte VCED voice: OP1 alone at OL 99, ratio 1.00, instant EG, algorithm 32.
+    """A 155-byte VCED voice: OP1 alone at OL 99, ratio 1.00, instant EG, algorithm 32
+    (bench/_voicesets.py's probe_vced, named TEST VOICE).
 
     ``changes`` maps names to values: ``op1_<field>`` / ``op<k>_<field>`` with field one of
     r1..r4, l1..l4, bp, ld, rd, lc, rc, rs, ams, kvs, ol, mode, coarse, fine, detune, and
     the globals pr1..pr4, pl1..pl4, alg (1-32), fb, sync, lfo_speed, lfo_delay, pmd, amd,
     lfo_sync, wave, pms, transpose.
     """
-    data = bytearray(155)
-    fields = ["r1", "r2", "r3", "r4", "l1", "l2", "l3", "l4", "bp", "ld", "rd", "lc", "rc",
-              "rs", "ams", "kvs", "ol", "mode", "coarse", "fine", "detune"]
-    for op in range(6):
-        base = op * 21
-        data[base:base + 8] = bytes([99, 99, 99, 99, 99, 99, 99, 0])
-        data[base + 8] = 39
-        data[base + 16] = 99 if op == 5 else 0
-        data[base + 18] = 1
-        data[base + 20] = 7
-    data[126:134] = bytes([99, 99, 99, 99, 50, 50, 50, 50])
-    data[134] = 31
-    data[136] = 1
-    data[137] = 35
-    data[144] = 24
-    data[145:155] = b"TEST VOICE"
-    glob = {"pr1": 126, "pr2": 127, "pr3": 128, "pr4": 129, "pl1": 130, "pl2": 131,
-            "pl3": 132, "pl4": 133, "alg": 134, "fb": 135, "sync": 136, "lfo_speed": 137,
-            "lfo_delay": 138, "pmd": 139, "amd": 140, "lfo_sync": 141, "wave": 142,
-            "pms": 143, "transpose": 144}
-    for key, value in changes.items():
-        if key in glob:
-            data[glob[key]] = value - 1 if key == "alg" else value
-            continue
-        op_name, field = key.split("_", 1)
-        number = int(op_name[2:])
-        data[(6 - number) * 21 + fields.index(field)] = value
-    return bytes(data)
+    return probe_vced(b"TEST VOICE", **changes)
 
 
 @pytest.fixture
