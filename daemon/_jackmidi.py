@@ -28,14 +28,16 @@ from typing import Any
 
 import numpy as np
 
+from ._native_audio import realtime_description
+
 __all__ = ["JackInputs", "JackMidiError"]
 
 _RING_BYTES = 1 << 20  # input ring (the largest JACK event must fit: a few KB)
 _ERROR_BYTES = 1024
 _HEADER = struct.Struct("=qii")  # DX7_JACKMIDI_HEADER: arrival ns, slot, size
 # DX7_JACKMIDI_STAT_*
-_CYCLES, _EVENTS, _DROPPED, _SENT, _SHUTDOWN, _RATE = range(6)
-_STAT_COUNT = 6
+_CYCLES, _EVENTS, _DROPPED, _SENT, _SHUTDOWN, _RATE, _RT, _RT_PRIORITY = range(8)
+_STAT_COUNT = 8
 _SEND_WAIT_S = 0.5  # how long send waits for room in the output queue
 
 
@@ -176,6 +178,14 @@ class JackInputs:
                 return False
             time.sleep(0.002)  # the JACK cycle empties the queue
         return True
+
+    def realtime(self) -> str | None:
+        """How JACK's thread for this client is scheduled (it asks for SCHED_FIFO on its
+        first cycle, like the native audio thread); None before that cycle."""
+        raw = self._read_stats()
+        if raw[_RT] == 0:
+            return None
+        return realtime_description(int(raw[_RT]), int(raw[_RT_PRIORITY]))
 
     def stats(self) -> dict[str, int]:
         raw = self._read_stats()

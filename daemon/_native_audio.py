@@ -66,7 +66,8 @@ def _c_engine(engine: Renderer) -> tuple[Any, Any]:
 
 
 def realtime_description(state: int, priority: int) -> str:
-    """DX7_AUDIO_STAT_RT and _RT_PRIORITY in words."""
+    """What a real-time thread of the engine got (dx7::rt::Grant, engine_cpp/dx7_rt.h:
+    DX7_AUDIO_STAT_RT / DX7_JACKMIDI_STAT_RT and the priority) in words."""
     if state == 1:
         return f"SCHED_FIFO priority {priority} (granted)"
     if state == 2:

@@ -119,6 +119,7 @@ def status_document(daemon: Any) -> dict[str, Any]:
             "api": daemon.midi.api_name,
             "listening": daemon.midi.listening,
             "connected": daemon.midi.connected,
+            "realtime": daemon.midi.realtime(),  # the JACK MIDI thread; None on ALSA
             "channel": cfg.midi.channel,
             "messages": dispatch.messages,
             **_parser_counts(daemon.dispatcher),

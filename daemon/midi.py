@@ -79,6 +79,7 @@ class MidiIO:
         self._inputs: dict[str, Any] = {}  # port name -> open rtmidi.MidiIn (ALSA)
         self._jack: JackInputs | None = None  # the JACK inputs (midi.api jack)
         self._unavailable_logged = False
+        self._realtime_logged = False  # the JACK thread's scheduling, logged once per client
         self.sent = 0
 
     # -- the callback side (rtmidi threads) ----------------------------------------------
@@ -105,6 +106,11 @@ class MidiIO:
         """Names of the hardware/other ports connected to us."""
         return self._jack.connected if self._jack is not None else sorted(self._inputs)
 
+    def realtime(self) -> str | None:
+        """How the JACK MIDI client's thread is scheduled; None on ALSA (rtmidi's threads
+        only queue bytes) or before its first cycle."""
+        return self._jack.realtime() if self._jack is not None else None
+
     def scan(self) -> None:
         """Open the virtual ports if needed; connect new matching ports, drop vanished ones."""
         if self._jack is not None and self._jack.shut_down.is_set():
@@ -118,6 +124,10 @@ class MidiIO:
                          self._jack.out_port if self._jack is not None
                          else f"{MIDI_CLIENT_OUT}:{MIDI_PORT}")
                 self._unavailable_logged = False
+                self._realtime_logged = False
+            if not self._realtime_logged and (realtime := self.realtime()) is not None:
+                log.info("JACK MIDI thread: %s", realtime)
+                self._realtime_logged = True
             ports = (self._jack.source_ports() if self._jack is not None
                      else self._scanner.get_ports())
         except Exception as exc:  # rtmidi's SystemError subclasses, JackMidiError

@@ -5,10 +5,6 @@
 // loads libportaudio.so.2 first); without it every dx7_audio_open fails, saying why.
 #include "dx7_audio.h"
 
-#include <pthread.h>
-#include <sched.h>
-#include <time.h>
-
 #include <atomic>
 #include <cctype>
 #include <cerrno>
@@ -18,6 +14,7 @@
 #include <memory>
 
 #include "dx7_capi_handle.h"
+#include "dx7_rt.h"
 
 #if defined(__has_include)
 #if __has_include(<portaudio.h>)
@@ -38,18 +35,13 @@ extern "C" PaError PaJack_SetClientName(const char *name) __attribute__((weak));
 namespace dx7 {
 namespace audio {
 
-constexpr int kRtPriority = 60;     // SCHED_FIFO priority asked for (systemd unit: LimitRTPRIO=95)
 constexpr int kMaxChunk = 1024;     // frames rendered per engine call inside one callback
 constexpr size_t kClientNameBytes = 64;
 
 // PortAudio's JACK host keeps the pointer it is given: one buffer for the process.
 char g_client_name[kClientNameBytes] = "dx7d";
 
-inline int64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+using dx7::rt::now_ns;
 
 inline int histogram_bucket(int64_t us) {
   if (us < 8) return us < 0 ? 0 : static_cast<int>(us);
@@ -163,24 +155,12 @@ void put_error(uint8_t *error, int32_t len, const char *text) {
   }
 }
 
-// Audio thread, once per stream: ask for SCHED_FIFO unless the host's thread is already
-// real-time; the result goes into the stats (the daemon logs it from the main thread).
+// Audio thread, once per stream: ask for SCHED_FIFO (dx7_rt.h); the result goes into the
+// stats (the daemon logs it from the main thread).
 void ask_realtime(dx7_audio *a) {
-  int policy = 0;
-  sched_param param{};
-  pthread_t self = pthread_self();
-  if (pthread_getschedparam(self, &policy, &param) == 0 &&
-      (policy == SCHED_FIFO || policy == SCHED_RR)) {
-    a->shared.stats[DX7_AUDIO_STAT_RT].store(2, std::memory_order_relaxed);
-    a->shared.stats[DX7_AUDIO_STAT_RT_PRIORITY].store(param.sched_priority,
-                                                      std::memory_order_relaxed);
-    return;
-  }
-  param.sched_priority = dx7::audio::kRtPriority;
-  int err = pthread_setschedparam(self, SCHED_FIFO, &param);
-  a->shared.stats[DX7_AUDIO_STAT_RT].store(err == 0 ? 1 : -err, std::memory_order_relaxed);
-  a->shared.stats[DX7_AUDIO_STAT_RT_PRIORITY].store(err == 0 ? param.sched_priority : 0,
-                                                    std::memory_order_relaxed);
+  const dx7::rt::Grant grant = dx7::rt::ask_fifo();
+  a->shared.stats[DX7_AUDIO_STAT_RT].store(grant.state, std::memory_order_relaxed);
+  a->shared.stats[DX7_AUDIO_STAT_RT_PRIORITY].store(grant.priority, std::memory_order_relaxed);
 }
 
 #ifdef DX7_HAVE_PORTAUDIO

@@ -5,6 +5,7 @@
 // as JACK documents them), so neither the JACK headers nor libjack are needed to build
 // or load the engine.
 #include "dx7_jackmidi.h"
+#include "dx7_rt.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -105,11 +106,7 @@ bool load_jack() {
   return true;
 }
 
-inline int64_t now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
-}
+using dx7::rt::now_ns;
 
 // A single-producer single-consumer byte ring; capacity a power of two.
 struct Ring {
@@ -164,6 +161,8 @@ struct dx7_jackmidi {
   double rate = 0.0;
   std::atomic<int64_t> cycles{0}, events{0}, dropped{0}, sent{0};
   std::atomic<int32_t> shut_down{0};
+  bool rt_asked = false;                        // JACK thread only
+  std::atomic<int32_t> rt_state{0}, rt_priority{0};  // dx7::rt::Grant, 0 = not yet known
 };
 
 namespace dx7 {
@@ -211,6 +210,12 @@ void write_replies(dx7_jackmidi *m, nframes_t frames) {
 
 int process(nframes_t frames, void *arg) {
   dx7_jackmidi *m = static_cast<dx7_jackmidi *>(arg);
+  if (!m->rt_asked) {  // a server without real-time gives its clients ordinary threads
+    m->rt_asked = true;
+    const dx7::rt::Grant grant = dx7::rt::ask_fifo();
+    m->rt_priority.store(grant.priority, std::memory_order_relaxed);
+    m->rt_state.store(grant.state, std::memory_order_release);
+  }
   const int64_t now = now_ns();
   const double ns_per_frame = m->rate > 0 ? 1e9 / m->rate : 0.0;
   Ring &ring = m->in;
@@ -446,7 +451,8 @@ int32_t dx7_jackmidi_read(dx7_jackmidi *m, uint8_t *out, int32_t out_bytes) {
 void dx7_jackmidi_stats(dx7_jackmidi *m, int64_t *out, int32_t n) {
   const int64_t values[DX7_JACKMIDI_STAT_COUNT] = {
       m->cycles.load(), m->events.load(), m->dropped.load(), m->sent.load(),
-      m->shut_down.load(), static_cast<int64_t>(m->rate)};
+      m->shut_down.load(), static_cast<int64_t>(m->rate), m->rt_state.load(),
+      m->rt_priority.load()};
   for (int32_t i = 0; i < n && i < DX7_JACKMIDI_STAT_COUNT; ++i) out[i] = values[i];
 }
 

@@ -36,7 +36,10 @@ typedef struct dx7_jackmidi dx7_jackmidi; /* one JACK client, opaque */
 #define DX7_JACKMIDI_STAT_SENT 3     /* output messages written to the output port */
 #define DX7_JACKMIDI_STAT_SHUTDOWN 4 /* 1 once the JACK server shut the client down */
 #define DX7_JACKMIDI_STAT_RATE 5     /* the server's sample rate, Hz */
-#define DX7_JACKMIDI_STAT_COUNT 6
+#define DX7_JACKMIDI_STAT_RT 6       /* SCHED_FIFO: 0 not yet known, 1 granted, 2 real-time
+                                        already, -errno refused (dx7_rt.h) */
+#define DX7_JACKMIDI_STAT_RT_PRIORITY 7 /* the JACK thread's real-time priority, 0 if none */
+#define DX7_JACKMIDI_STAT_COUNT 8
 
 /* 1 if libjack.so.0 can be loaded here, else 0. */
 int32_t dx7_jackmidi_available(void);

@@ -140,8 +140,8 @@ class _StatusSource:
         self.config = load(None)
         self.started = time.monotonic()
         self.output = type("Out", (), {"kind": "null", "device_name": "null"})()
-        self.midi = type("Midi", (), {"api_name": "alsa", "listening": False,
-                                      "connected": []})()
+        self.midi = type("Midi", (), {"api_name": "alsa", "realtime": lambda _self: None,
+                                      "listening": False, "connected": []})()
 
 
 class _EngineCounters:

@@ -106,6 +106,32 @@ def test_raw_events_arrive_untouched_with_their_port_and_time(
     assert inputs.stats()["events"] == events + 3 and inputs.stats()["dropped"] == 0
 
 
+def _fifo_threads() -> int:
+    """Threads of this process the kernel runs under SCHED_FIFO (stat field 41 = 1)."""
+    count = 0
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        count += fields[38] == "1"
+    return count
+
+
+def test_the_jack_thread_asks_for_sched_fifo_and_says_what_it_got(
+        midi: tuple[JackInputs, Sender, queue.SimpleQueue[Any]]) -> None:
+    inputs, sender, received = midi
+    sender.client.connect(sender.out, "jm-dx7d:dx7d")
+    first_through(sender, received, bytes([0xFE]))  # the client's thread has run
+    realtime = inputs.realtime()
+    assert realtime is not None
+    granted = "SCHED_FIFO priority 60 (granted)"
+    assert realtime == granted or realtime.startswith("SCHED_OTHER (SCHED_FIFO refused"), realtime
+    # the kernel agrees: closing the client ends one SCHED_FIFO thread when it was granted
+    # (the Sender's thread is an ordinary one: the server runs --no-realtime)
+    fifo = _fifo_threads()
+    inputs.close()
+    assert (fifo - _fifo_threads() == 1) == (realtime == granted), (realtime, fifo)
+
+
 def test_a_source_is_scanned_connected_labelled_and_dropped(
         midi: tuple[JackInputs, Sender, queue.SimpleQueue[Any]]) -> None:
     inputs, sender, received = midi

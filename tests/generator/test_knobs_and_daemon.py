@@ -125,7 +125,8 @@ def _control_server(tmp_path: Path, token: str | None,
     source.dispatcher, source.engine, source.audio_stats = dispatcher, _Counters(), AudioStats()
     source.config, source.started = load(None), 0.0
     source.output = type("Out", (), {"kind": "null", "device_name": "null"})()
-    source.midi = type("Midi", (), {"api_name": "alsa", "listening": False, "connected": []})()
+    source.midi = type("Midi", (), {"api_name": "alsa", "realtime": lambda _self: None,
+                                    "listening": False, "connected": []})()
     server = ControlServer("127.0.0.1", 0, dispatcher, token, lambda: status_document(source))
     if model_path is not None:
         server.generator = GenerationService(str(model_path))
