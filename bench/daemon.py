@@ -700,7 +700,7 @@ def print_table(results: list[dict[str, Any]], flood_s: float, bank_source: str)
         lambda r: f"{r['cpu']['idle']:.1f} ({r['cpu']['jackd_idle']:.1f})")
     row("CPU 16 notes, % of one core (jackd)",
         lambda r: f"{r['cpu']['busy']:.1f} ({r['cpu']['jackd_busy']:.1f})")
-    row("of which SCHED_FIFO audio thread idle / 16",
+    row("of which SCHED_FIFO threads idle / 16",
         lambda r: f"{r['cpu']['rt_idle']:.1f} / {r['cpu']['rt_busy']:.1f}"
         if r["realtime"] else "-")
     row("flood note-ons / note-offs sent",
