@@ -338,14 +338,21 @@ class Daemon:
         self.health.silent_ticks = 0
 
     def _swap_output(self, new: Output) -> None:
+        """Play through ``new`` instead. Two outputs never render the engine at once: one
+        still running is closed first; a stopped one (a lost device) cannot render, so
+        ``new`` starts at once, not after closing it, which can take CLOSE_TIMEOUT_S."""
         old = self.output
         self.output = new
+        running = old.is_active()
+        if not running:
+            new.start()
         if not _close_output(old):
             log.error("PortAudio did not release the lost stream on %s within %g s (its JACK "
                       "host API hangs once the server is gone): this process may not reopen "
                       "the device; MIDI and storage keep working; restart dx7d once the "
                       "device is back", old.device_name, CLOSE_TIMEOUT_S)
-        new.start()
+        if running:
+            new.start()
 
     def _status(self) -> str:
         stats = self.audio_stats

@@ -88,8 +88,8 @@ def test_status_shows_the_module_without_a_midi_system(daemon: Headless,
     assert "program  " in out
     doc = json.loads(cli(daemon, capsys, "status", "--json"))
     assert doc["midi"] == {"api": "alsa", "listening": False, "connected": [],
-                           "channel": "omni", "messages": 0, "refused_data_bytes": 0,
-                           "broken_sysex": 0, "oversized_sysex": 0}
+                           "realtime": None, "channel": "omni", "messages": 0,
+                           "refused_data_bytes": 0, "broken_sysex": 0, "oversized_sysex": 0}
     assert doc["control"]["refused_busy"] == 0 and doc["control"]["connections"] >= 1
     assert doc["version"] == version("dx7d")
     assert {k: doc["audio"][k] for k in ("output", "sample_rate", "buffer_frames")} == \
