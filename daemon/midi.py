@@ -30,6 +30,7 @@ from typing import Any
 
 from dx7d.config import match_inputs
 
+from ._alsaseq import not_wired_to
 from ._jackmidi import JackInputs
 
 __all__ = ["MIDI_CLIENT_IN", "MIDI_CLIENT_OUT", "MIDI_JACK_OUT_PORT", "MIDI_PORT", "MidiIO",
@@ -38,6 +39,7 @@ __all__ = ["MIDI_CLIENT_IN", "MIDI_CLIENT_OUT", "MIDI_JACK_OUT_PORT", "MIDI_PORT
 log = logging.getLogger("dx7d.midi")
 
 MIDI_CLIENT_IN = "dx7d-in"
+MIDI_CLIENT_SOURCE = "dx7d-from"  # ALSA: the client of each port we connect to a source
 MIDI_CLIENT_OUT = "dx7d-out"
 MIDI_PORT = "dx7d"
 MIDI_JACK_OUT_PORT = "replies"  # JACK: dx7d-in:replies
@@ -136,10 +138,18 @@ class MidiIO:
                 log.error("no MIDI system (%s): %s; retrying every second", self.api_name, exc)
                 self._unavailable_logged = True
             return
-        wanted = _wanted(ports, self.patterns)
+        # a source wired by hand to dx7d-in:dx7d is heard through it already (JACK's
+        # source_ports leaves those out itself)
+        unwired = ports if self._jack is not None else not_wired_to(ports, MIDI_CLIENT_IN,
+                                                                    MIDI_PORT)
+        wanted = _wanted(unwired, self.patterns)
         for name in sorted(set(self.connected) - wanted):
             self._disconnect(name)
-            log.info("MIDI input gone: %s", name)
+            if name in ports:
+                log.info("MIDI input %s: wired by hand to %s:%s, heard through it alone",
+                         name, MIDI_CLIENT_IN, MIDI_PORT)
+            else:
+                log.info("MIDI input gone: %s", name)
         for name in sorted(wanted - set(self.connected)):
             try:
                 self._connect(name, ports.index(name))
@@ -163,7 +173,7 @@ class MidiIO:
         if self._jack is not None:
             self._jack.connect(name)
             return
-        midi_in = self._new_input(MIDI_CLIENT_IN, name)
+        midi_in = self._new_input(MIDI_CLIENT_SOURCE, name)
         midi_in.open_port(index, name=MIDI_PORT)
         self._inputs[name] = midi_in
 

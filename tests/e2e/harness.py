@@ -322,6 +322,8 @@ class Rig:
         self.received: list[tuple[int, bytes]] = []
         # JACK frame times of the cycles that missed their deadline (a busy machine)
         self.xrun_frames: list[int] = []
+        self._closing = False  # set by close(): the process callback returns at once
+        self._idle_cycles = 0  # cycles the callback has returned at once since then
         self.client.set_process_callback(self._process)
         self.client.set_xrun_callback(self._on_xrun)
         # the process callback is Python: it must get the GIL from the test's thread within
@@ -335,6 +337,9 @@ class Rig:
     # -- JACK thread ------------------------------------------------------------------------
 
     def _process(self, frames: int) -> None:
+        if self._closing:
+            self._idle_cycles += 1  # close() waits for this before deactivating
+            return
         now = self.client.last_frame_time
         if self._start_frame is not None:
             n = min(frames, len(self._audio) - self._written)
@@ -421,6 +426,14 @@ class Rig:
         return self.recording()[: int(seconds * self.rate)]
 
     def close(self) -> None:
+        # JACK2 may cancel a client's process thread in jack_deactivate wherever it is;
+        # cancelled inside this Python callback, that thread takes the GIL with it and the
+        # test process hangs (seen once, on a machine saturated by other work). So the
+        # callback is first made to return at once, and deactivation waits until it has.
+        self._closing = True
+        deadline = time.monotonic() + 1.0
+        while self._idle_cycles < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
         self.client.deactivate()
         self.client.close()
         sys.setswitchinterval(self._switch_interval)
