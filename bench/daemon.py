@@ -61,7 +61,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 from dx7d.voices import Bank, Patch, bank_dump, voice_dump  # noqa: E402
-from harness import DaemonProcess  # noqa: E402  (tests/e2e/harness.py: the e2e tests' daemon)
+from harness import CallbackGate, DaemonProcess  # noqa: E402  (tests/e2e/harness.py: the e2e tests' daemon)
 
 BANKS = REPO.parent / "shared" / "banks"
 RATE = 48000
@@ -180,6 +180,7 @@ class BenchClient:
         self.xrun_frames: list[int] = []  # JACK frame time when each xrun was reported
         self.callback_errors = 0
         self.last_callback_error = ""
+        self.gate = CallbackGate()
         self.client.set_process_callback(self._process)
         self.client.set_xrun_callback(self._on_xrun)
 
@@ -189,6 +190,8 @@ class BenchClient:
 
     # JACK thread
     def _process(self, frames: int) -> None:
+        if self.gate.shut():
+            return
         try:
             now = self.client.last_frame_time
             start = self._start
@@ -310,8 +313,7 @@ class BenchClient:
             time.sleep(0.005)
 
     def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
+        self.gate.close(self.client)
 
 
 # -- the daemon -----------------------------------------------------------------------------

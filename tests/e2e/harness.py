@@ -305,6 +305,36 @@ class JackServer:
         self._log.close()
 
 
+class CallbackGate:
+    """Closes a JACK-Client (Python callback) client without hanging the test process.
+
+    JACK2 may end a client's process thread in jack_deactivate wherever it is; ended
+    inside the Python callback, that thread takes the GIL with it and the process hangs
+    (seen once: a hotplug test sat 13 min in Rig.close on a machine saturated by other
+    work; gdb showed the thread gone and the main thread waiting for the GIL). The
+    callback starts with ``if gate.shut(): return``; ``close(client)`` shuts the gate,
+    waits until the callback has returned at once twice, then deactivates.
+    """
+
+    def __init__(self) -> None:
+        self._shut = False
+        self._skipped = 0  # callbacks that returned at once since the gate shut
+
+    def shut(self) -> bool:
+        """JACK thread: True once closing began (return at once)."""
+        if self._shut:
+            self._skipped += 1
+        return self._shut
+
+    def close(self, client: jack.Client, timeout: float = 1.0) -> None:
+        self._shut = True
+        deadline = time.monotonic() + timeout
+        while self._skipped < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        client.deactivate()
+        client.close()
+
+
 class Rig:
     """A JACK client that sends MIDI to the daemon and records its audio."""
 
@@ -322,8 +352,7 @@ class Rig:
         self.received: list[tuple[int, bytes]] = []
         # JACK frame times of the cycles that missed their deadline (a busy machine)
         self.xrun_frames: list[int] = []
-        self._closing = False  # set by close(): the process callback returns at once
-        self._idle_cycles = 0  # cycles the callback has returned at once since then
+        self.gate = CallbackGate()
         self.client.set_process_callback(self._process)
         self.client.set_xrun_callback(self._on_xrun)
         # the process callback is Python: it must get the GIL from the test's thread within
@@ -337,8 +366,7 @@ class Rig:
     # -- JACK thread ------------------------------------------------------------------------
 
     def _process(self, frames: int) -> None:
-        if self._closing:
-            self._idle_cycles += 1  # close() waits for this before deactivating
+        if self.gate.shut():
             return
         now = self.client.last_frame_time
         if self._start_frame is not None:
@@ -426,16 +454,7 @@ class Rig:
         return self.recording()[: int(seconds * self.rate)]
 
     def close(self) -> None:
-        # JACK2 may cancel a client's process thread in jack_deactivate wherever it is;
-        # cancelled inside this Python callback, that thread takes the GIL with it and the
-        # test process hangs (seen once, on a machine saturated by other work). So the
-        # callback is first made to return at once, and deactivation waits until it has.
-        self._closing = True
-        deadline = time.monotonic() + 1.0
-        while self._idle_cycles < 2 and time.monotonic() < deadline:
-            time.sleep(0.005)
-        self.client.deactivate()
-        self.client.close()
+        self.gate.close(self.client)
         sys.setswitchinterval(self._switch_interval)
 
 

@@ -10,7 +10,7 @@ import jack
 import pytest
 from dx7d.voices import Patch, voice_dump
 
-from .harness import deliver, logged, rms_db, running_daemon
+from .harness import CallbackGate, deliver, logged, rms_db, running_daemon
 
 pytestmark = pytest.mark.e2e
 
@@ -27,9 +27,12 @@ def test_a_keyboard_plugged_in_later_is_connected_and_played_then_dropped(
                 logged(daemon, "voice received"))
         keyboard = jack.Client("keyboard", servername=jack_server, no_start_server=True)
         pending: list[bytes] = []
+        gate = CallbackGate()
 
         @keyboard.set_process_callback
         def process(frames: int) -> None:
+            if gate.shut():
+                return
             port.clear_buffer()
             while pending:
                 port.write_midi_event(0, pending.pop(0))
@@ -47,8 +50,7 @@ def test_a_keyboard_plugged_in_later_is_connected_and_played_then_dropped(
             rig.wait_until(start + rig.rate)
             played = rig.recording()
         finally:
-            keyboard.deactivate()
-            keyboard.close()
+            gate.close(keyboard)
         daemon.wait_log("MIDI input gone: keyboard:midi_out", timeout=GUARD_S)
         assert rms_db(played[rig.rate // 5 : rig.rate * 2 // 5]) > -30, "the keyboard's note"
         # still playing from the librarian's port after the keyboard went away

@@ -17,6 +17,8 @@ import pytest
 from dx7d.daemon._jackmidi import JackInputs, JackMidiError
 from dx7d.engine_cpp import _loader
 
+from .harness import CallbackGate
+
 LOADERS = [pytest.param("cppyy", marks=pytest.mark.skipif(not _loader.cppyy_available(),
                                                            reason="cppyy is not importable")),
            pytest.param("compiled", marks=pytest.mark.skipif(shutil.which("g++") is None,
@@ -32,10 +34,13 @@ class Sender:
         self.inp = self.client.midi_inports.register("in")
         self.pending: queue.SimpleQueue[bytes] = queue.SimpleQueue()
         self.got: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+        self.gate = CallbackGate()
         self.client.set_process_callback(self._process)
         self.client.activate()
 
     def _process(self, _frames: int) -> None:
+        if self.gate.shut():
+            return
         self.out.clear_buffer()
         while True:
             try:
@@ -47,8 +52,7 @@ class Sender:
             self.got.put(bytes(data))
 
     def close(self) -> None:
-        self.client.deactivate()
-        self.client.close()
+        self.gate.close(self.client)
 
 
 def first_through(sender: Sender, received: queue.SimpleQueue[Any], probe: bytes) -> Any:
