@@ -23,8 +23,8 @@ from dx7d.daemon.factory import load_factory
 from dx7d.daemon.library import Library
 from dx7d.daemon.storage import Storage
 
-__all__ = ["TOKEN", "Module", "RecordingEngine", "module", "read_to_close", "rom1a", "start",
-           "status_line"]
+__all__ = ["TOKEN", "Module", "RecordingEngine", "module", "new_dispatcher", "read_to_close",
+           "rom1a", "start", "status_line"]
 
 TOKEN = "s3cret-token"
 
@@ -93,6 +93,14 @@ def status_line(reply: bytes) -> int:
     return int(reply.split(b" ", 2)[1])
 
 
+def new_dispatcher(tmp_path: Path, engine: Any, memory_protect: bool = False) -> Dispatcher:
+    """A real Dispatcher (storage in tmp_path/state, banks in tmp_path/banks, the factory
+    cartridge, omni, no MIDI output) on ``engine``; not started."""
+    return Dispatcher(engine, BlockClock(48000, 128), Storage(tmp_path / "state"),
+                      Library(tmp_path / "banks"), NoMidiOut(), factory=load_factory(),
+                      channel=None, memory_protect=memory_protect)
+
+
 @pytest.fixture
 def start(tmp_path: Path) -> Iterator[Callable[..., Module]]:
     """Start a module (token, memory_protect as given); it is stopped after the test."""
@@ -100,12 +108,9 @@ def start(tmp_path: Path) -> Iterator[Callable[..., Module]]:
 
     def start(token: str | None = None, memory_protect: bool = False,
               host: str = "127.0.0.1") -> Module:
-        storage = Storage(tmp_path / "state")
         engine = RecordingEngine()
-        dispatcher = Dispatcher(engine, BlockClock(48000, 128), storage,
-                                Library(tmp_path / "banks"), NoMidiOut(),
-                                factory=load_factory(), channel=None,
-                                memory_protect=memory_protect)
+        dispatcher = new_dispatcher(tmp_path, engine, memory_protect)
+        storage = dispatcher.storage
         dispatcher.start()
         source = _StatusSource(dispatcher)
         server = ControlServer(host, 0, dispatcher, token,

@@ -6,26 +6,19 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dx7d.daemon.audio import BlockClock
 from dx7d.daemon.dispatcher import (
     ACTIVE_SENSING_TIMEOUT_S,
     FLUSH_INTERVAL_S,
     IDLE_WAIT_SLACK_S,
     Dispatcher,
 )
-from dx7d.daemon.factory import load_factory
-from dx7d.daemon.library import Library
-from dx7d.daemon.storage import Storage
 
-from .control_rig import NoMidiOut, RecordingEngine
+from .control_rig import RecordingEngine, new_dispatcher
 
 
 def _dispatcher(tmp_path: Path) -> tuple[Dispatcher, RecordingEngine]:
     engine = RecordingEngine()
-    dispatcher = Dispatcher(engine, BlockClock(48000, 128), Storage(tmp_path / "state"),
-                            Library(tmp_path / "banks"), NoMidiOut(), factory=load_factory(),
-                            channel=None, memory_protect=False)
-    return dispatcher, engine
+    return new_dispatcher(tmp_path, engine), engine
 
 
 def test_an_idle_dispatcher_waits_for_input_only(tmp_path: Path) -> None:
