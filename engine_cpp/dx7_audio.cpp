@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "dx7_capi_handle.h"
+#include "dx7_cerror.h"
 #include "dx7_rt.h"
 
 #if defined(__has_include)
@@ -149,11 +150,7 @@ namespace {
 
 using dx7::audio::Shared;
 
-void put_error(uint8_t *error, int32_t len, const char *text) {
-  if (error != nullptr && len > 0) {
-    std::snprintf(reinterpret_cast<char *>(error), static_cast<size_t>(len), "%s", text);
-  }
-}
+using dx7::put_error;
 
 // Audio thread, once per stream: ask for SCHED_FIFO (dx7_rt.h); the result goes into the
 // stats (the daemon logs it from the main thread).

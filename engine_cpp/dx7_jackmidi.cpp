@@ -5,11 +5,11 @@
 // as JACK documents them), so neither the JACK headers nor libjack are needed to build
 // or load the engine.
 #include "dx7_jackmidi.h"
+#include "dx7_cerror.h"
 #include "dx7_rt.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -261,10 +261,6 @@ void on_shutdown(void *arg) {
   wake(m);
 }
 
-void set_error(uint8_t *error, int32_t bytes, const char *text) {
-  if (error == nullptr || bytes <= 0) return;
-  snprintf(reinterpret_cast<char *>(error), static_cast<size_t>(bytes), "%s", text);
-}
 
 }  // namespace jackmidi
 }  // namespace dx7
@@ -278,7 +274,7 @@ dx7_jackmidi *dx7_jackmidi_open(const uint8_t *client_name, const uint8_t *in_po
                                 int32_t error_bytes) {
   using namespace dx7::jackmidi;
   if (!load_jack()) {
-    set_error(error, error_bytes, g_load_error);
+    dx7::put_error(error, error_bytes, g_load_error);
     return nullptr;
   }
   dx7_jackmidi *m = new (std::nothrow) dx7_jackmidi();
@@ -287,7 +283,7 @@ dx7_jackmidi *dx7_jackmidi_open(const uint8_t *client_name, const uint8_t *in_po
   int fds[2];
   if (!m->in.init(ring_bytes > 0 ? static_cast<uint64_t>(ring_bytes) : 1 << 20) ||
       !m->out.init(kOutRingBytes) || pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
-    set_error(error, error_bytes, "out of memory or file descriptors");
+    dx7::put_error(error, error_bytes, "out of memory or file descriptors");
     delete m;
     return nullptr;
   }
@@ -300,7 +296,7 @@ dx7_jackmidi *dx7_jackmidi_open(const uint8_t *client_name, const uint8_t *in_po
     char text[128];
     snprintf(text, sizeof text, "cannot open the JACK client (status 0x%x: no server?)",
              status);
-    set_error(error, error_bytes, text);
+    dx7::put_error(error, error_bytes, text);
     dx7_jackmidi_close(m);
     return nullptr;
   }
@@ -310,7 +306,7 @@ dx7_jackmidi *dx7_jackmidi_open(const uint8_t *client_name, const uint8_t *in_po
   m->out_port = g_api.port_register(m->client, reinterpret_cast<const char *>(out_port),
                                     kMidiType, kIsOutput, 0);
   if (virtual_port == nullptr || m->out_port == nullptr) {
-    set_error(error, error_bytes, "JACK refused to register the MIDI ports");
+    dx7::put_error(error, error_bytes, "JACK refused to register the MIDI ports");
     dx7_jackmidi_close(m);
     return nullptr;
   }
@@ -318,7 +314,7 @@ dx7_jackmidi *dx7_jackmidi_open(const uint8_t *client_name, const uint8_t *in_po
   g_api.set_process_callback(m->client, process, m);
   g_api.on_shutdown(m->client, on_shutdown, m);
   if (g_api.activate(m->client) != 0) {
-    set_error(error, error_bytes, "cannot activate the JACK client");
+    dx7::put_error(error, error_bytes, "cannot activate the JACK client");
     dx7_jackmidi_close(m);
     return nullptr;
   }
