@@ -123,9 +123,19 @@ class Daemon:
         self.library = Library(banks_dir)
         log.info("state directory %s", state_dir)
         t0 = time.perf_counter()
+        phases: list[str] = []  # "name seconds" of each start-up step, logged once
+        mark = t0
+
+        def phase(name: str) -> None:
+            nonlocal mark
+            now = time.perf_counter()
+            phases.append(f"{name} {now - mark:.3f}")
+            mark = now
+
         self.engine = Synth(sample_rate=cfg.audio.sample_rate, polyphony=cfg.engine.polyphony,
                             loader=cfg.engine.loader)
-        log.info("engine ready in %.2f s (%d voices at %d Hz): %s", time.perf_counter() - t0,
+        phase("engine")
+        log.info("engine ready in %.2f s (%d voices at %d Hz): %s", mark - t0,
                  cfg.engine.polyphony, cfg.audio.sample_rate, self.engine.loader_summary)
         self.clock = BlockClock(cfg.audio.sample_rate, cfg.audio.buffer_frames)
         self.recorder = (WavRecorder(Path(cfg.audio.record).expanduser(), cfg.audio.sample_rate)
@@ -136,34 +146,26 @@ class Daemon:
             self.engine, self.clock, self.storage, self.library, self.midi,
             factory=load_factory(), channel=cfg.midi.channel_index,
             memory_protect=cfg.storage.memory_protect, inbox=inbox)
-        phases: list[tuple[str, float]] = [("engine", time.perf_counter() - t0)]
-
-        def phase(name: str, since: float) -> float:
-            now = time.perf_counter()
-            phases.append((name, now - since))
-            return now
-
-        t = phase("dispatcher", t0 + phases[0][1])
+        phase("dispatcher")
         self._start_generator()
         self.dispatcher.start()
-        t = phase("generator", t)
-        # MIDI first: opening rtmidi's clients (three JACK clients, each activation
-        # reorders JACK's graph) while the stream ran stalled one audio callback 1-3 s.
+        phase("generator")
+        # MIDI before audio: activating a JACK client reorders JACK's graph, and with the
+        # stream running that once stalled an audio callback for 1-3 s.
         self.midi.scan()
-        t = phase("midi", t)
+        phase("midi")
         self._warm()
-        t = phase("warm", t)
+        phase("warm")
         self.output = self._open_output(quiet=False)
-        t = phase("audio open", t)
+        phase("audio open")
         self.output.start()
-        t = phase("audio start", t)
+        phase("audio start")
         if cfg.audio.backend in _DEVICE_BACKENDS and self.output.kind == "null":
             self._mark_lost()  # no device yet: retry it every DEVICE_RETRY_S like a lost one
         self._start_control()
         self._start_zeroconf()
-        phase("control", t)
-        log.info("start-up phases (s): %s",
-                 ", ".join(f"{name} {seconds:.3f}" for name, seconds in phases))
+        phase("control")
+        log.info("start-up phases (s): %s", ", ".join(phases))
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         gc.collect()
         gc.freeze()  # start-up objects never need scanning again: shorter GC pauses
