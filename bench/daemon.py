@@ -10,7 +10,9 @@ then pyaudio), each with a daemon of its own, one after the other on the same se
 
   0. baseline: the bench's JACK client alone on the idle server (no daemon), running
      the same flood callback into an unconnected port for as long as the flood lasts;
-     the xruns it sees are the environment's (a shared, non-real-time machine);
+     the xruns it sees are the environment's (a shared, non-real-time machine); and the
+     CPU floor: one idle JACK client in C++ (the engine's JACK MIDI client with no events,
+     in a process of its own), what being woken every JACK cycle costs any client here;
   1. start-up: the median time from ``dx7d run`` to READY=1 over 3 start-stop cycles per
      engine.loader (cppyy JIT; compiled, its library from the cache); then starts
      ``dx7d run`` for the measurements, timed too (audio.host_api jack, midi.api jack,
@@ -631,6 +633,36 @@ def run_backend(server: JackServer, period: int, backend: str, bank: Bank, dump:
     return result
 
 
+FLOOR_CLIENT = """
+import queue, signal, sys
+from dx7d.daemon._jackmidi import JackInputs
+inputs = JackInputs("dx7d-bench-floor", "in", queue.SimpleQueue())
+print("floor client active", flush=True)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+signal.sigwait({signal.SIGTERM})
+inputs.close()
+"""
+
+
+def measure_floor(seconds: float) -> float:
+    """CPU share (% of one core) of one idle JACK client written in C++ (the engine's JACK
+    MIDI client, no events, alone in a process of its own): what any JACK client costs
+    here just to be woken every cycle, the floor under each daemon's idle figure."""
+    proc = subprocess.Popen([sys.executable, "-c", FLOOR_CLIENT], stdout=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the client is active once this line arrives
+        if b"active" not in line:
+            raise RuntimeError(f"the floor client did not start (exit {proc.wait()})")
+        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(seconds)
+        return 100 * (cpu_seconds(proc.pid) - c0) / (time.monotonic() - t0)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
 def run_period(period: int, backends: list[str], bank: Bank, flood_s: float,
                cpu_s: float) -> list[dict[str, Any]]:
     """Everything at one buffer size: a JACK server of its own, its idle baseline, then
@@ -646,6 +678,8 @@ def run_period(period: int, backends: list[str], bank: Bank, flood_s: float,
         print(f"[{period}] baseline: the bench client alone on {server.name} for "
               f"{flood_s:.0f} s", flush=True)
         baseline = measure_baseline(server, dump, flood_s)
+        print(f"[{period}] floor: one idle C++ JACK client for {cpu_s:.0f} s", flush=True)
+        baseline["floor_cpu"] = measure_floor(cpu_s)
         for backend in backends:
             result = run_backend(server, period, backend, bank, dump, flood_s, cpu_s)
             result["baseline"] = baseline
@@ -700,6 +734,8 @@ def print_table(results: list[dict[str, Any]], flood_s: float, bank_source: str)
         lambda r: f"{len(r['latency']['disturbed'])} / {r['latency']['missing']}")
     row("CPU idle, % of one core (jackd)",
         lambda r: f"{r['cpu']['idle']:.1f} ({r['cpu']['jackd_idle']:.1f})")
+    row("CPU floor: one idle C++ JACK client",
+        lambda r: f"{r['baseline']['floor_cpu']:.1f}")
     row("CPU 16 notes, % of one core (jackd)",
         lambda r: f"{r['cpu']['busy']:.1f} ({r['cpu']['jackd_busy']:.1f})")
     row("of which SCHED_FIFO threads idle / 16",
