@@ -444,19 +444,22 @@ def realtime_thread_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_shares(pid_list: list[int], seconds: float) -> list[float]:
+    """Each process's CPU share over the next ``seconds`` (% of one core), then that of
+    the first one's SCHED_FIFO/SCHED_RR threads."""
+    c0 = [cpu_seconds(p) for p in pid_list]
+    rt0 = realtime_thread_seconds(pid_list[0])
+    t0 = time.monotonic()
+    time.sleep(seconds)
+    t1 = time.monotonic()
+    shares = [100 * (cpu_seconds(p) - c) / (t1 - t0) for p, c in zip(pid_list, c0,
+                                                                     strict=True)]
+    return [*shares, 100 * (realtime_thread_seconds(pid_list[0]) - rt0) / (t1 - t0)]
+
+
 def measure_cpu(rig: BenchClient, daemon_pid: int, jackd_pid: int, bank: Bank,
                 seconds: float) -> dict[str, Any]:
-    def share(pid_list: list[int]) -> list[float]:
-        c0 = [cpu_seconds(p) for p in pid_list]
-        rt0 = realtime_thread_seconds(pid_list[0])
-        t0 = time.monotonic()
-        time.sleep(seconds)
-        t1 = time.monotonic()
-        shares = [100 * (cpu_seconds(p) - c) / (t1 - t0) for p, c in zip(pid_list, c0,
-                                                                         strict=True)]
-        return [*shares, 100 * (realtime_thread_seconds(pid_list[0]) - rt0) / (t1 - t0)]
-
-    idle_daemon, idle_jackd, idle_rt = share([daemon_pid, jackd_pid])
+    idle_daemon, idle_jackd, idle_rt = cpu_shares([daemon_pid, jackd_pid], seconds)
     names = [n.strip() for n in bank.names]
     voice = bank[names.index(CPU_VOICE)] if CPU_VOICE in names else bank[0]
     rig.send_now(voice_dump(voice, 0))
@@ -464,7 +467,7 @@ def measure_cpu(rig: BenchClient, daemon_pid: int, jackd_pid: int, bank: Bank,
     at = rig.frame + rig.period
     rig.schedule([(at + i * 16, bytes((0x90, n, VELOCITY))) for i, n in enumerate(CHORD)])
     rig.wait_until(at + int(0.5 * rig.rate))
-    busy_daemon, busy_jackd, busy_rt = share([daemon_pid, jackd_pid])
+    busy_daemon, busy_jackd, busy_rt = cpu_shares([daemon_pid, jackd_pid], seconds)
     return {"voice": voice.name.strip(), "idle": idle_daemon, "busy": busy_daemon,
             "jackd_idle": idle_jackd, "jackd_busy": busy_jackd,
             "rt_idle": idle_rt, "rt_busy": busy_rt}
@@ -634,11 +637,11 @@ def run_backend(server: JackServer, period: int, backend: str, bank: Bank, dump:
 
 
 FLOOR_CLIENT = """
-import queue, signal, sys
+import queue, signal
 from dx7d.daemon._jackmidi import JackInputs
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # SIGTERM ends the wait below
 inputs = JackInputs("dx7d-bench-floor", "in", queue.SimpleQueue())
 print("floor client active", flush=True)
-signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 signal.sigwait({signal.SIGTERM})
 inputs.close()
 """
@@ -655,9 +658,7 @@ def measure_floor(seconds: float) -> float:
         line = proc.stdout.readline()  # the client is active once this line arrives
         if b"active" not in line:
             raise RuntimeError(f"the floor client did not start (exit {proc.wait()})")
-        c0, t0 = cpu_seconds(proc.pid), time.monotonic()
-        time.sleep(seconds)
-        return 100 * (cpu_seconds(proc.pid) - c0) / (time.monotonic() - t0)
+        return cpu_shares([proc.pid], seconds)[0]
     finally:
         proc.terminate()
         proc.wait()
