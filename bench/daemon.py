@@ -277,12 +277,13 @@ class BenchClient:
         self.client.connect(self.midi_out, ins[0])
 
     def _daemon_audio_ports(self) -> list[str]:
-        """The daemon's audio outputs: ``dx7d:*``, or else every audio output that is
+        """The daemon's audio outputs: ``dx7d:*`` or ``dx7d-in:*`` (the native output on
+        the JACK MIDI client), or else every audio output that is
         neither the JACK server's nor ours. (Before 30809d9 daemon/audio.py passed
         PaJack_SetClientName a temporary bytes object, which PortAudio keeps only as a
         pointer: the client name came out as garbage, e.g. "Unknown PCM %s".)"""
         outs = self.client.get_ports(is_audio=True, is_output=True)
-        named = [p.name for p in outs if p.name.startswith("dx7d:")]
+        named = [p.name for p in outs if p.name.startswith(("dx7d:", "dx7d-in:"))]
         return named or [p.name for p in outs
                          if not p.name.startswith(("system:", "dx7d-bench:"))]
 

@@ -30,14 +30,16 @@ import numpy as np
 
 from ._native_audio import realtime_description
 
-__all__ = ["JackInputs", "JackMidiError"]
+__all__ = ["JackHost", "JackInputs", "JackMidiError"]
 
 _RING_BYTES = 1 << 20  # input ring (the largest JACK event must fit: a few KB)
 _ERROR_BYTES = 1024
 _HEADER = struct.Struct("=qii")  # DX7_JACKMIDI_HEADER: arrival ns, slot, size
 # DX7_JACKMIDI_STAT_*
-_CYCLES, _EVENTS, _DROPPED, _SENT, _SHUTDOWN, _RATE, _RT, _RT_PRIORITY = range(8)
-_STAT_COUNT = 8
+_CYCLES, _EVENTS, _DROPPED, _SENT, _SHUTDOWN, _RATE, _RT, _RT_PRIORITY, _XRUNS, _BUFFER = \
+    range(10)
+_STAT_COUNT = 10
+_AUDIO_ONLY_RING_BYTES = 1024  # a client without MIDI ports: the smallest ring
 _SEND_WAIT_S = 0.5  # how long send waits for room in the output queue
 
 
@@ -60,6 +62,60 @@ def _engine_lib() -> Any:
     return load(None)
 
 
+class JackHost:
+    """One hold on a JACK client of the engine (dx7_jackmidi_retain): the native audio
+    output plays on it (dx7_jackmidi_attach_audio), so MIDI and audio share one JACK
+    client and one JACK thread. ``release`` lets go; the client closes with its last
+    holder. Owned by the thread that made it (the audio output's)."""
+
+    def __init__(self, lib: Any, handle: Any, client_name: str) -> None:
+        self._lib = lib
+        self._handle = handle
+        self.client_name = client_name
+
+    @classmethod
+    def open(cls, client_name: str, lib: Any = None) -> JackHost:
+        """A client of its own with no MIDI ports (audio on JACK, MIDI on ALSA)."""
+        lib = lib if lib is not None else _engine_lib()
+        error = np.zeros(_ERROR_BYTES, dtype=np.uint8)
+        handle = lib.dx7_jackmidi_open(_c_string(client_name), _c_string(""), _c_string(""),
+                                       _AUDIO_ONLY_RING_BYTES, error, _ERROR_BYTES)
+        if lib.is_null(handle):
+            raise JackMidiError(_text(error) or "cannot open the JACK client")
+        return cls(lib, handle, client_name)
+
+    @property
+    def alive(self) -> bool:
+        """False once the JACK server shut the client down."""
+        handle = self._handle
+        if handle is None:
+            return False
+        stats = np.zeros(_STAT_COUNT, dtype=np.int64)
+        self._lib.dx7_jackmidi_stats(handle, stats, _STAT_COUNT)
+        return not stats[_SHUTDOWN]
+
+    def attach(self, audio: Any, device: str) -> int:
+        """Play the hosted stream ``audio`` on this client (dx7_jackmidi_attach_audio);
+        returns how many of its two ports were connected. Raises JackMidiError."""
+        error = np.zeros(_ERROR_BYTES, dtype=np.uint8)
+        connected = int(self._lib.dx7_jackmidi_attach_audio(self._handle, audio,
+                                                            _c_string(device), error,
+                                                            _ERROR_BYTES))
+        if connected < 0:
+            raise JackMidiError(_text(error) or "cannot add the audio ports")
+        return connected
+
+    def detach(self) -> None:
+        """Stop rendering the attached stream and unregister its ports."""
+        if self._handle is not None:
+            self._lib.dx7_jackmidi_detach_audio(self._handle)
+
+    def release(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            self._lib.dx7_jackmidi_close(handle)
+
+
 class JackInputs:
     """The JACK side of MIDI; the main thread owns it (not thread-safe), a reader thread
     of its own moves the events into ``received``."""
@@ -78,6 +134,7 @@ class JackInputs:
         self._stats = np.zeros(_STAT_COUNT, dtype=np.int64)
         self.rate = int(self._read_stats()[_RATE])
         self.shut_down = threading.Event()
+        self.client_name = client_name
         self.out_port = f"{client_name}:{out_port}"
         # slot -> label the reader reads; replaced whole, never changed in place
         self._labels: dict[int, str] = {0: port_name}
@@ -186,6 +243,13 @@ class JackInputs:
         if raw[_RT] == 0:
             return None
         return realtime_description(int(raw[_RT]), int(raw[_RT_PRIORITY]))
+
+    def host(self) -> JackHost:
+        """A hold on this client for the native audio output (its ports go on it)."""
+        if self._handle is None:
+            raise JackMidiError("the JACK MIDI client is closed")
+        self._lib.dx7_jackmidi_retain(self._handle)
+        return JackHost(self._lib, self._handle, self.client_name)
 
     def stats(self) -> dict[str, int]:
         raw = self._read_stats()

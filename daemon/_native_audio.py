@@ -17,7 +17,8 @@ import logging
 import os
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from .audio import (
     WavRecorder,
     quiet_native_libraries,
 )
+
+if TYPE_CHECKING:
+    from ._jackmidi import JackHost
 
 __all__ = ["NativeOutput", "realtime_description"]
 
@@ -78,16 +82,33 @@ def realtime_description(state: int, priority: int) -> str:
 
 
 class NativeOutput(Output):
-    """A PortAudio output stream run by C++ (engine_cpp/dx7_audio.cpp)."""
+    """An output stream run by C++ (engine_cpp/dx7_audio.cpp): PortAudio's, or on JACK
+    with ``jack_host`` a hosted stream played by one of the engine's own JACK clients.
+
+    ``jack_host`` (host_api "jack"): called once, it returns the JackHost (the daemon's
+    JACK MIDI client, or a client of its own) whose process callback renders this stream
+    beside the MIDI it reads: one JACK client and one JACK thread where PortAudio's JACK
+    host API would add a second of each (measured in bench/README.md). It raises
+    AudioError when there is no client to play on. Without it, PortAudio's JACK host API.
+    """
 
     kind = "native"
 
     def __init__(self, engine: Renderer, clock: BlockClock, stats: AudioStats,
                  host_api: str = "default", device: str | int | None = None,
-                 recorder: WavRecorder | None = None, client_name: str = "dx7d") -> None:
+                 recorder: WavRecorder | None = None, client_name: str = "dx7d",
+                 jack_host: Callable[[], JackHost] | None = None) -> None:
         super().__init__(engine, clock, stats, recorder)
         lib, engine_handle = _c_engine(engine)
         self._lib = lib
+        self._host: JackHost | None = None
+        self._lock = threading.Lock()
+        self._reported_realtime = False
+        self._stats_buffer = np.zeros(_STAT_COUNT, dtype=np.int64)
+        self._histogram_buffer = np.zeros(HISTOGRAM_BUCKETS, dtype=np.int64)
+        if host_api == "jack" and jack_host is not None:
+            self._handle: Any = self._open_hosted(engine_handle, device, jack_host)
+            return
         if not lib.dx7_audio_available():
             raise AudioError("the native audio backend is not available: the engine was "
                              "built without PortAudio (install portaudio19-dev)")
@@ -103,14 +124,43 @@ class NativeOutput(Output):
             message = _text(error) or "unknown PortAudio error"
             raise AudioError(f"cannot open audio output ({host_api}, device {device!r}): "
                              f"{message}")
-        self._handle: Any = handle
-        self._lock = threading.Lock()
-        self._stats_buffer = np.zeros(_STAT_COUNT, dtype=np.int64)
-        self._histogram_buffer = np.zeros(HISTOGRAM_BUCKETS, dtype=np.int64)
+        self._handle = handle
         name_buffer = np.zeros(512, dtype=np.uint8)
         lib.dx7_audio_device_name(handle, name_buffer, len(name_buffer))
         self.device_name = _text(name_buffer)
-        self._reported_realtime = False
+
+    def _open_hosted(self, engine_handle: Any, device: str | int | None,
+                     jack_host: Callable[[], JackHost]) -> Any:
+        """The hosted stream, attached (silent until start) to the client jack_host gives."""
+        from ._jackmidi import JackMidiError
+
+        if isinstance(device, int):
+            raise AudioError(f"audio.device {device}: a number picks a PortAudio device; on "
+                             "JACK give part of a playback port's name (e.g. 'system')")
+        quiet_native_libraries()  # libjack's chatter (no server) into the debug log
+        host = jack_host()
+        lib = self._lib
+        error = np.zeros(_ERROR_BYTES, dtype=np.uint8)
+        record_frames = self.recorder.ring_frames if self.recorder is not None else 0
+        self.device_name = f"JACK: {host.client_name}:out_1/out_2"
+        handle = lib.dx7_audio_open_hosted(engine_handle, self.clock.sample_rate,
+                                           self.clock.block_frames, record_frames,
+                                           _c_string(self.device_name), error, _ERROR_BYTES)
+        if lib.is_null(handle):
+            host.release()
+            raise AudioError(f"cannot open audio output (jack): {_text(error)}")
+        try:
+            connected = host.attach(handle, device or "")
+        except JackMidiError as exc:
+            lib.dx7_audio_close(handle)
+            host.release()
+            raise AudioError(f"cannot open audio output (jack, device {device!r}): "
+                             f"{exc}") from None
+        if connected == 0:
+            log.warning("%s: no JACK playback port to connect to%s; connect them by hand",
+                        self.device_name, f" matching {device!r}" if device else "")
+        self._host = host
+        return handle
 
     # -- what other threads read, while the handle lives ---------------------------------
 
@@ -197,6 +247,8 @@ class NativeOutput(Output):
             self.clock.stamp = (time.perf_counter(), self.engine.frame_position)
             self.clock.source = None
         self._lib.dx7_audio_stop(self._handle)  # no callback after this: final counters
+        if self._host is not None:
+            self._host.detach()
         if self.stats.live == self._counters:
             final = self._counters()
             # no reader may see these counts twice: momentarily missing is the lesser harm
@@ -209,7 +261,11 @@ class NativeOutput(Output):
             handle, self._handle = self._handle, None
         if handle is not None:
             self._lib.dx7_audio_close(handle)
+        if self._host is not None:
+            self._host.release()  # the last holder closes the JACK client
 
     def is_active(self) -> bool:
         with self._lock:
-            return self._handle is not None and bool(self._lib.dx7_audio_is_active(self._handle))
+            if self._handle is None or not self._lib.dx7_audio_is_active(self._handle):
+                return False
+        return self._host is None or self._host.alive

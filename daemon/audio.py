@@ -549,15 +549,18 @@ def _describe(devices: list[dict[str, Any]]) -> str:
 
 def open_output(backend: str, engine: Renderer, clock: BlockClock, stats: AudioStats,
                 host_api: str, device: str | int | None,
-                recorder: WavRecorder | None, quiet: bool = False) -> Output:
+                recorder: WavRecorder | None, quiet: bool = False,
+                jack_host: Callable[[], Any] | None = None) -> Output:
     """The configured output; a pyaudio or native output that cannot open falls back to null
-    (with one log line, unless ``quiet``: the daemon's retries after a lost device)."""
+    (with one log line, unless ``quiet``: the daemon's retries after a lost device).
+    ``jack_host``: where a native output on JACK plays (NativeOutput's argument)."""
     if backend in ("pyaudio", "native"):
         try:
             if backend == "native":
                 from ._native_audio import NativeOutput
 
-                return NativeOutput(engine, clock, stats, host_api, device, recorder)
+                return NativeOutput(engine, clock, stats, host_api, device, recorder,
+                                    jack_host=jack_host)
             return PyAudioOutput(engine, clock, stats, host_api, device, recorder)
         except AudioError as exc:
             if not quiet:

@@ -14,7 +14,9 @@ Output: a port for dump replies.
 
 Names, so they can be found: the input client is ``dx7d-in`` with port ``dx7d``. On
 ALSA the output client ``dx7d-out`` has port ``dx7d``; on JACK the replies port is
-``dx7d-in:replies`` (one JACK client for all MIDI; the audio client is ``dx7d``).
+``dx7d-in:replies`` (one JACK client for all MIDI; the native audio output's ports
+``out_1`` and ``out_2`` go on it too, on a client ``dx7d`` of its own when MIDI is on ALSA;
+PyAudio's JACK client is ``dx7d``).
 
 No MIDI system (no ALSA sequencer, no JACK server): one log line, and ``scan()``
 keeps retrying.
@@ -31,7 +33,7 @@ from typing import Any
 from dx7d.config import match_inputs
 
 from ._alsaseq import not_wired_to
-from ._jackmidi import JackInputs
+from ._jackmidi import JackHost, JackInputs
 
 __all__ = ["MIDI_CLIENT_IN", "MIDI_CLIENT_OUT", "MIDI_JACK_OUT_PORT", "MIDI_PORT", "MidiIO",
            "Received"]
@@ -112,6 +114,13 @@ class MidiIO:
         """How the JACK MIDI client's thread is scheduled; None on ALSA (rtmidi's threads
         only queue bytes) or before its first cycle."""
         return self._jack.realtime() if self._jack is not None else None
+
+    def jack_host(self) -> JackHost | None:
+        """A hold on the JACK MIDI client for the native audio output (its ports go on
+        it); None when MIDI is not on JACK or its client is not open."""
+        if self._jack is None or self._jack.shut_down.is_set():
+            return None
+        return self._jack.host()
 
     def scan(self) -> None:
         """Open the virtual ports if needed; connect new matching ports, drop vanished ones."""

@@ -39,8 +39,10 @@ from dx7d.config import (
     zeroconf_name,
 )
 
+from ._jackmidi import JackHost, JackMidiError
 from ._sdnotify import Notifier
 from .audio import (
+    AudioError,
     AudioStats,
     BlockClock,
     NullOutput,
@@ -60,6 +62,8 @@ from .storage import Storage
 __all__ = ["Daemon", "run"]
 
 log = logging.getLogger("dx7d")
+
+AUDIO_JACK_CLIENT = "dx7d"  # the native output's JACK client when MIDI is not on JACK
 
 SWITCH_INTERVAL_S = 0.0005  # the GIL changes hands this often: the audio callback needs it
 TICK_S = 1.0  # main-loop period: watchdog, status, MIDI hot-plug, audio health
@@ -232,7 +236,22 @@ class Daemon:
     def _open_output(self, quiet: bool) -> Output:
         cfg = self.config.audio
         return open_output(cfg.backend, self.engine, self.clock, self.audio_stats,
-                           cfg.host_api, cfg.device, self.recorder, quiet=quiet)
+                           cfg.host_api, cfg.device, self.recorder, quiet=quiet,
+                           jack_host=self._jack_host)
+
+    def _jack_host(self) -> JackHost:
+        """Where the native output plays on JACK: on the JACK MIDI client when MIDI is on
+        JACK (one client, one JACK thread for both), else on a client of its own."""
+        try:
+            if self.config.midi.api == "jack":
+                host = self.midi.jack_host()
+                if host is None:
+                    raise AudioError("no JACK client to play on: JACK MIDI is not open "
+                                     "(no JACK server?)")
+                return host
+            return JackHost.open(AUDIO_JACK_CLIENT, self.engine.c_engine()[0])
+        except JackMidiError as exc:
+            raise AudioError(f"cannot open the JACK client {AUDIO_JACK_CLIENT}: {exc}") from None
 
     # -- the main loop --------------------------------------------------------------------
 
@@ -394,6 +413,7 @@ class Daemon:
             # self.config describes what runs: deferred keys keep their running values.
             new = _keep_running_values(self.config, new, deferred)
         applied = [k for k in changed if k not in deferred]
+        running = self.config
         self.config = new
         log.info("reload: %s", ", ".join(f"{k} changed" for k in applied) or "nothing changed")
         ways = {APPLY[k] for k in applied}
@@ -411,6 +431,14 @@ class Daemon:
             self.library.folder = resolve_banks_dir(new, self.storage.dir)
         self.library.rescan()
         if Apply.MIDI in ways:
+            # A native output on JACK plays on the MIDI client: off it before it closes (a
+            # client left open would keep its name, and JACK rename the new one), onto the
+            # new one after.
+            if any(c.audio.backend == "native" and c.audio.host_api == "jack"
+                   for c in (running, new)):
+                self._swap_output(NullOutput(self.engine, self.clock, self.audio_stats,
+                                             self.recorder))
+                ways.add(Apply.AUDIO)
             self.midi.close()
             self.midi = MidiIO(new.midi.api, new.midi.inputs, self.dispatcher.inbox,
                                self.engine.c_engine()[0])

@@ -147,6 +147,7 @@ FUNCTIONS: tuple[Fn, ...] = (
     Fn("dx7_audio_available", I32, ()),
     Fn("dx7_audio_open", HANDLE,
        (HANDLE, I32, I32, U8_IN, I32, I32, I32, U8_IN, array("uint8"), I32), release_gil=True),
+    Fn("dx7_audio_open_hosted", HANDLE, (HANDLE, I32, I32, I32, U8_IN, array("uint8"), I32)),
     Fn("dx7_audio_start", I32, (HANDLE, array("uint8"), I32), release_gil=True),
     Fn("dx7_audio_stop", I32, (HANDLE,), release_gil=True),
     Fn("dx7_audio_close", VOID, (HANDLE,), release_gil=True),
@@ -157,8 +158,9 @@ FUNCTIONS: tuple[Fn, ...] = (
     Fn("dx7_audio_stats", VOID, (HANDLE, array("int64"), I32)),
     Fn("dx7_audio_histogram", VOID, (HANDLE, array("int64"), I32)),
     Fn("dx7_audio_record_read", I32, (HANDLE, F32_OUT, I32)),
-    # dx7_jackmidi.h: the JACK MIDI client (midi.api jack; libjack dlopen'ed): open, close
-    # and remove_port wait on the JACK server: they release the GIL
+    # dx7_jackmidi.h: the JACK MIDI client (midi.api jack; libjack dlopen'ed), which also
+    # hosts the native audio stream on JACK: open, close, remove_port, attach_audio and
+    # detach_audio wait on the JACK server: they release the GIL
     Fn("dx7_jackmidi_available", I32, ()),
     Fn("dx7_jackmidi_open", HANDLE, (U8_IN, U8_IN, U8_IN, I32, array("uint8"), I32),
        release_gil=True),
@@ -172,6 +174,10 @@ FUNCTIONS: tuple[Fn, ...] = (
     Fn("dx7_jackmidi_send", I32, (HANDLE, U8_IN, I32)),
     Fn("dx7_jackmidi_read", I32, (HANDLE, array("uint8"), I32)),
     Fn("dx7_jackmidi_stats", VOID, (HANDLE, array("int64"), I32)),
+    Fn("dx7_jackmidi_retain", VOID, (HANDLE,)),
+    Fn("dx7_jackmidi_attach_audio", I32, (HANDLE, HANDLE, U8_IN, array("uint8"), I32),
+       release_gil=True),
+    Fn("dx7_jackmidi_detach_audio", VOID, (HANDLE,), release_gil=True),
 )
 
 # -- system libraries the sources link against (g++ -l name, file cppyy loads) ---------

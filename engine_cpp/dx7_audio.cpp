@@ -13,6 +13,8 @@
 #include <cstring>
 #include <memory>
 
+#include <unistd.h>
+
 #include "dx7_capi_handle.h"
 #include "dx7_cerror.h"
 #include "dx7_rt.h"
@@ -141,6 +143,12 @@ struct dx7_audio {
   dx7::audio::Shared shared;
   dx7::audio::RecordRing ring;
   char device_name[256] = "";
+  // Hosted (dx7_audio_open_hosted): another client's thread calls dx7_audio_render_hosted.
+  // running and in_render are a Dekker pair (seq_cst): dx7_audio_stop clears running,
+  // then waits for in_render to drop; the host sets in_render, then reads running.
+  bool hosted = false;
+  std::atomic<int32_t> running{0};
+  std::atomic<int32_t> in_render{0};
 #ifdef DX7_HAVE_PORTAUDIO
   PaStream *stream = nullptr;
 #endif
@@ -160,12 +168,11 @@ void ask_realtime(dx7_audio *a) {
   a->shared.stats[DX7_AUDIO_STAT_RT_PRIORITY].store(grant.priority, std::memory_order_relaxed);
 }
 
-#ifdef DX7_HAVE_PORTAUDIO
-
-// The audio callback: no allocation, no lock, no system call but clock_gettime (vDSO).
-int render_callback(const void *, void *output, unsigned long frames,
-                    const PaStreamCallbackTimeInfo *, PaStreamCallbackFlags flags, void *user) {
-  auto *a = static_cast<dx7_audio *>(user);
+// One block for the host (PortAudio's callback or a JACK process callback): no
+// allocation, no lock, no system call but clock_gettime (vDSO). The mono render goes to
+// `left` and `right` (the same buffer twice is fine), `stride` floats apart per frame.
+void render_block(dx7_audio *a, float *left, float *right, int stride, unsigned long frames,
+                  bool underflow) {
   Shared &s = a->shared;
   const int64_t t0 = dx7::audio::now_ns();
   if (!a->rt_asked) {
@@ -184,15 +191,15 @@ int render_callback(const void *, void *output, unsigned long frames,
   s.clock_frame0.store(a->engine->frame_position(), std::memory_order_relaxed);
   s.clock_seq.store(seq + 2, std::memory_order_release);
 
-  float *out = static_cast<float *>(output);
   for (unsigned long done = 0; done < frames;) {
     const int n = static_cast<int>(frames - done < static_cast<unsigned long>(dx7::audio::kMaxChunk)
                                        ? frames - done
                                        : dx7::audio::kMaxChunk);
     a->engine->render(a->scratch, n);
     for (int i = 0; i < n; ++i) {
-      out[2 * (done + i)] = a->scratch[i];
-      out[2 * (done + i) + 1] = a->scratch[i];
+      const size_t at = static_cast<size_t>(done + i) * static_cast<size_t>(stride);
+      left[at] = a->scratch[i];
+      right[at] = a->scratch[i];
     }
     if (a->recording && !a->ring.push(a->scratch, static_cast<size_t>(n))) {
       s.add(DX7_AUDIO_STAT_RECORD_DROPPED, n);
@@ -201,7 +208,7 @@ int render_callback(const void *, void *output, unsigned long frames,
   }
   s.add(DX7_AUDIO_STAT_CALLBACKS, 1);
   s.add(DX7_AUDIO_STAT_FRAMES, static_cast<int64_t>(frames));
-  if (flags & paOutputUnderflow) s.add(DX7_AUDIO_STAT_UNDERFLOWS, 1);
+  if (underflow) s.add(DX7_AUDIO_STAT_UNDERFLOWS, 1);
   const int64_t took = dx7::audio::now_ns() - t0;
   const int64_t block_ns = static_cast<int64_t>(frames) * 1000000000LL /
                            static_cast<int64_t>(a->sample_rate);
@@ -211,21 +218,17 @@ int render_callback(const void *, void *output, unsigned long frames,
   }
   std::atomic<int64_t> &bucket = s.histogram[dx7::audio::histogram_bucket(took / 1000)];
   bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  return paContinue;
 }
 
-bool contains_nocase(const char *haystack, const char *needle) {
-  const size_t n = std::strlen(needle);
-  for (const char *h = haystack; *h; ++h) {
-    size_t i = 0;
-    while (i < n && h[i] &&
-           std::tolower(static_cast<unsigned char>(h[i])) ==
-               std::tolower(static_cast<unsigned char>(needle[i]))) {
-      ++i;
-    }
-    if (i == n) return true;
-  }
-  return n == 0;
+#ifdef DX7_HAVE_PORTAUDIO
+
+// PortAudio's callback: interleaved stereo float32.
+int render_callback(const void *, void *output, unsigned long frames,
+                    const PaStreamCallbackTimeInfo *, PaStreamCallbackFlags flags, void *user) {
+  float *out = static_cast<float *>(output);
+  render_block(static_cast<dx7_audio *>(user), out, out + 1, 2, frames,
+               (flags & paOutputUnderflow) != 0);
+  return paContinue;
 }
 
 // "0: name, 3: other" of the host API's output devices, for error messages.
@@ -283,7 +286,7 @@ PaDeviceIndex choose_device(int32_t host_api, int32_t device_index, const char *
     if (first < 0) first = index;
     if (device_index >= 0 && index == device_index) index_found = true;
     if (by_name < 0 && device_name != nullptr && device_name[0] != '\0' &&
-        contains_nocase(dev->name, device_name)) {
+        dx7::contains_nocase(dev->name, device_name)) {
       by_name = index;
     }
   }
@@ -398,7 +401,52 @@ dx7_audio *dx7_audio_open(dx7_engine *engine, int32_t host_api, int32_t device_i
 #endif
 }
 
+dx7_audio *dx7_audio_open_hosted(dx7_engine *engine, int32_t sample_rate,
+                                 int32_t block_frames, int32_t record_frames,
+                                 const uint8_t *device_name_utf8, uint8_t *error,
+                                 int32_t error_len) {
+  if (engine == nullptr || sample_rate <= 0 || block_frames <= 0) {
+    put_error(error, error_len, "dx7_audio_open_hosted: no engine, or rate/block not > 0");
+    return nullptr;
+  }
+  std::unique_ptr<dx7_audio> a(new dx7_audio());
+  a->engine = &engine->impl;
+  a->sample_rate = sample_rate;
+  a->block_frames = block_frames;
+  a->hosted = true;
+  if (record_frames > 0) {
+    a->ring.allocate(record_frames);
+    a->recording = true;
+  }
+  std::snprintf(a->device_name, sizeof a->device_name, "%s",
+                device_name_utf8 != nullptr ? reinterpret_cast<const char *>(device_name_utf8)
+                                            : "hosted");
+  return a.release();
+}
+
+void dx7_audio_render_hosted(dx7_audio *audio, float *left, float *right, uint32_t frames,
+                             int32_t underflow) {
+  audio->in_render.store(1, std::memory_order_seq_cst);
+  if (audio->running.load(std::memory_order_seq_cst)) {
+    render_block(audio, left, right, 1, frames, underflow != 0);
+  } else {
+    std::memset(left, 0, frames * sizeof(float));
+    std::memset(right, 0, frames * sizeof(float));
+  }
+  audio->in_render.store(0, std::memory_order_release);
+}
+
+double dx7_audio_sample_rate(const dx7_audio *audio) { return audio->sample_rate; }
+
+void dx7_audio_set_block_frames(dx7_audio *audio, int32_t frames) {
+  if (frames > 0) audio->block_frames = frames;
+}
+
 int32_t dx7_audio_start(dx7_audio *audio, uint8_t *error, int32_t error_len) {
+  if (audio->hosted) {
+    audio->running.store(1, std::memory_order_seq_cst);
+    return 0;
+  }
 #ifdef DX7_HAVE_PORTAUDIO
   const PaError err = Pa_StartStream(audio->stream);
   if (err != paNoError) put_error(error, error_len, Pa_GetErrorText(err));
@@ -411,6 +459,12 @@ int32_t dx7_audio_start(dx7_audio *audio, uint8_t *error, int32_t error_len) {
 }
 
 int32_t dx7_audio_stop(dx7_audio *audio) {
+  if (audio->hosted) {
+    audio->running.store(0, std::memory_order_seq_cst);
+    // a block that saw running = 1 finishes first (its host may be gone: then none runs)
+    while (audio->in_render.load(std::memory_order_seq_cst)) usleep(200);
+    return 0;
+  }
 #ifdef DX7_HAVE_PORTAUDIO
   if (audio->stream == nullptr || Pa_IsStreamStopped(audio->stream) == 1) return 0;
   return Pa_StopStream(audio->stream);
@@ -422,6 +476,11 @@ int32_t dx7_audio_stop(dx7_audio *audio) {
 
 void dx7_audio_close(dx7_audio *audio) {
   if (audio == nullptr) return;
+  if (audio->hosted) {
+    dx7_audio_stop(audio);
+    delete audio;
+    return;
+  }
 #ifdef DX7_HAVE_PORTAUDIO
   if (audio->stream != nullptr) {
     if (Pa_IsStreamStopped(audio->stream) == 0) Pa_StopStream(audio->stream);
@@ -434,6 +493,7 @@ void dx7_audio_close(dx7_audio *audio) {
 }
 
 int32_t dx7_audio_is_active(const dx7_audio *audio) {
+  if (audio->hosted) return audio->running.load(std::memory_order_acquire);
 #ifdef DX7_HAVE_PORTAUDIO
   return audio->stream != nullptr && Pa_IsStreamActive(audio->stream) == 1 ? 1 : 0;
 #else

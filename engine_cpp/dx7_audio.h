@@ -63,6 +63,25 @@ dx7_audio *dx7_audio_open(dx7_engine *engine, int32_t host_api, int32_t device_i
                           const uint8_t *device_name, int32_t sample_rate,
                           int32_t block_frames, int32_t record_frames,
                           const uint8_t *client_name, uint8_t *error, int32_t error_len);
+/* A hosted stream: no PortAudio; another client's real-time thread (the JACK client of
+ * dx7_jackmidi_attach_audio) calls dx7_audio_render_hosted once per cycle. Same
+ * counters, clock and record ring as a PortAudio stream; device_name is what
+ * dx7_audio_device_name reports. start/stop/close/is_active work on it as documented
+ * below (stop waits for a block in progress; close does not detach it from its host:
+ * dx7_jackmidi_detach_audio first). */
+dx7_audio *dx7_audio_open_hosted(dx7_engine *engine, int32_t sample_rate,
+                                 int32_t block_frames, int32_t record_frames,
+                                 const uint8_t *device_name, uint8_t *error,
+                                 int32_t error_len);
+/* The host's thread: one block of `frames` into left and right (mono twice) once
+ * started, silence before and after; underflow != 0 counts one underflow (the host lost
+ * a cycle since the last block). Never blocks, allocates or locks. */
+void dx7_audio_render_hosted(dx7_audio *audio, float *left, float *right, uint32_t frames,
+                             int32_t underflow);
+/* The stream's sample rate, Hz. */
+double dx7_audio_sample_rate(const dx7_audio *audio);
+/* The host's block, frames (the latency dx7_audio_frame_at adds); before start only. */
+void dx7_audio_set_block_frames(dx7_audio *audio, int32_t frames);
 /* 0 on success, else a PortAudio error code, its text in error[0..error_len). */
 int32_t dx7_audio_start(dx7_audio *audio, uint8_t *error, int32_t error_len);
 /* Stop the stream: when it returns no callback runs any more and the counters are final.
@@ -71,7 +90,8 @@ int32_t dx7_audio_stop(dx7_audio *audio);
 /* Stop (if still running) and close the stream, release PortAudio and free the handle.
  * May block forever (see above); the handle is invalid afterwards. */
 void dx7_audio_close(dx7_audio *audio);
-/* 1 while PortAudio says the stream runs (0 after the device or JACK server went away). */
+/* 1 while PortAudio says the stream runs (0 after the device or JACK server went away);
+ * hosted: 1 from start to stop (the host's own liveness is its client's to report). */
 int32_t dx7_audio_is_active(const dx7_audio *audio);
 /* "<host API>: <device>" into out[0..len), NUL-terminated; returns its length. */
 int32_t dx7_audio_device_name(const dx7_audio *audio, uint8_t *out, int32_t len);

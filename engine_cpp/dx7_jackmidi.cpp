@@ -5,6 +5,7 @@
 // as JACK documents them), so neither the JACK headers nor libjack are needed to build
 // or load the engine.
 #include "dx7_jackmidi.h"
+#include "dx7_audio.h"
 #include "dx7_cerror.h"
 #include "dx7_rt.h"
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -32,7 +34,9 @@ struct MidiEvent {  // jack_midi_event_t
 constexpr int kNoStartServer = 0x01;    // JackNoStartServer
 constexpr unsigned long kIsInput = 0x1;  // JackPortIsInput
 constexpr unsigned long kIsOutput = 0x2; // JackPortIsOutput
+constexpr unsigned long kIsPhysical = 0x4;  // JackPortIsPhysical
 constexpr const char *kMidiType = "8 bit raw midi";  // JACK_DEFAULT_MIDI_TYPE
+constexpr const char *kAudioType = "32 bit float mono audio";  // JACK_DEFAULT_AUDIO_TYPE
 
 struct Api {
   Client *(*client_open)(const char *, int, int *, ...);
@@ -51,6 +55,8 @@ struct Api {
   void (*midi_clear_buffer)(void *);
   int (*midi_event_write)(void *, nframes_t, const unsigned char *, size_t);
   nframes_t (*get_sample_rate)(Client *);
+  nframes_t (*get_buffer_size)(Client *);
+  int (*set_xrun_callback)(Client *, int (*)(void *), void *);
   const char **(*get_ports)(Client *, const char *, const char *, unsigned long);
   int (*port_connected_to)(const Port *, const char *);
   void (*free)(void *);
@@ -97,6 +103,8 @@ bool load_jack() {
             bind(lib, "jack_midi_clear_buffer", &a.midi_clear_buffer) &&
             bind(lib, "jack_midi_event_write", &a.midi_event_write) &&
             bind(lib, "jack_get_sample_rate", &a.get_sample_rate) &&
+            bind(lib, "jack_get_buffer_size", &a.get_buffer_size) &&
+            bind(lib, "jack_set_xrun_callback", &a.set_xrun_callback) &&
             bind(lib, "jack_get_ports", &a.get_ports) &&
             bind(lib, "jack_port_connected_to", &a.port_connected_to) &&
             bind(lib, "jack_free", &a.free);
@@ -162,6 +170,14 @@ struct dx7_jackmidi {
   std::atomic<int64_t> cycles{0}, events{0}, dropped{0}, sent{0};
   std::atomic<int32_t> shut_down{0};
   bool rt_asked = false;                        // JACK thread only
+  std::atomic<int32_t> refs{1};                 // dx7_jackmidi_retain / _close
+  std::atomic<int32_t> client_closed{0};        // jack_client_close called (once)
+  // The hosted audio stream (dx7_jackmidi_attach_audio): its ports are written before
+  // the pointer is published, and stay until it is taken back (detach).
+  std::atomic<dx7_audio *> audio{nullptr};
+  dx7::jackmidi::Port *audio_ports[2] = {nullptr, nullptr};
+  std::atomic<int64_t> xruns{0};  // the server's xrun notifications (its own thread)
+  int64_t xruns_seen = 0;         // JACK process thread only
   std::atomic<int32_t> rt_state{0}, rt_priority{0};  // dx7::rt::Grant, 0 = not yet known
 };
 
@@ -251,8 +267,33 @@ int process(nframes_t frames, void *arg) {
     wake(m);
   }
   if (m->out_port != nullptr) write_replies(m, frames);
+  if (dx7_audio *audio = m->audio.load(std::memory_order_acquire)) {
+    float *left = static_cast<float *>(g_api.port_get_buffer(m->audio_ports[0], frames));
+    float *right = static_cast<float *>(g_api.port_get_buffer(m->audio_ports[1], frames));
+    const int64_t xruns = m->xruns.load(std::memory_order_relaxed);
+    if (left != nullptr && right != nullptr) {
+      dx7_audio_render_hosted(audio, left, right, frames, xruns != m->xruns_seen);
+    }
+    m->xruns_seen = xruns;
+  }
   m->cycles.fetch_add(1, std::memory_order_release);
   return 0;
+}
+
+int on_xrun(void *arg) {
+  static_cast<dx7_jackmidi *>(arg)->xruns.fetch_add(1, std::memory_order_relaxed);
+  return 0;
+}
+
+// Wait until the process callback let go of what it may hold for the rest of its cycle:
+// two cycles, at most 0.5 s, none once the server shut the client down.
+void wait_two_cycles(dx7_jackmidi *m) {
+  const int64_t start = m->cycles.load(std::memory_order_acquire);
+  const int64_t deadline = now_ns() + 500000000LL;
+  while (m->cycles.load(std::memory_order_acquire) < start + 2 && now_ns() < deadline &&
+         !m->shut_down.load(std::memory_order_acquire)) {
+    usleep(2000);
+  }
 }
 
 void on_shutdown(void *arg) {
@@ -301,11 +342,17 @@ dx7_jackmidi *dx7_jackmidi_open(const uint8_t *client_name, const uint8_t *in_po
     return nullptr;
   }
   m->rate = static_cast<double>(g_api.get_sample_rate(m->client));
-  Port *virtual_port = g_api.port_register(m->client, reinterpret_cast<const char *>(in_port),
-                                           kMidiType, kIsInput, 0);
-  m->out_port = g_api.port_register(m->client, reinterpret_cast<const char *>(out_port),
-                                    kMidiType, kIsOutput, 0);
-  if (virtual_port == nullptr || m->out_port == nullptr) {
+  const bool want_in = in_port != nullptr && in_port[0] != 0;
+  const bool want_out = out_port != nullptr && out_port[0] != 0;
+  Port *virtual_port = want_in ? g_api.port_register(m->client,
+                                                     reinterpret_cast<const char *>(in_port),
+                                                     kMidiType, kIsInput, 0)
+                               : nullptr;
+  m->out_port = want_out ? g_api.port_register(m->client,
+                                               reinterpret_cast<const char *>(out_port),
+                                               kMidiType, kIsOutput, 0)
+                         : nullptr;
+  if ((want_in && virtual_port == nullptr) || (want_out && m->out_port == nullptr)) {
     dx7::put_error(error, error_bytes, "JACK refused to register the MIDI ports");
     dx7_jackmidi_close(m);
     return nullptr;
@@ -313,6 +360,7 @@ dx7_jackmidi *dx7_jackmidi_open(const uint8_t *client_name, const uint8_t *in_po
   m->ports[0].store(virtual_port, std::memory_order_release);
   g_api.set_process_callback(m->client, process, m);
   g_api.on_shutdown(m->client, on_shutdown, m);
+  g_api.set_xrun_callback(m->client, on_xrun, m);
   if (g_api.activate(m->client) != 0) {
     dx7::put_error(error, error_bytes, "cannot activate the JACK client");
     dx7_jackmidi_close(m);
@@ -324,10 +372,17 @@ dx7_jackmidi *dx7_jackmidi_open(const uint8_t *client_name, const uint8_t *in_po
 void dx7_jackmidi_close(dx7_jackmidi *m) {
   using namespace dx7::jackmidi;
   if (m == nullptr) return;
-  if (m->client != nullptr) {
-    if (!m->shut_down.load(std::memory_order_acquire)) g_api.deactivate(m->client);
+  const bool last = m->refs.fetch_sub(1, std::memory_order_acq_rel) == 1;
+  const bool shut_down = m->shut_down.load(std::memory_order_acquire);
+  // A client the server shut down is closed by the first release, held or not: libjack
+  // frees every dead client itself when this process opens its next one (a reopened
+  // MIDI client), and a close after that would touch freed memory.
+  if ((last || shut_down) && m->client != nullptr &&
+      !m->client_closed.exchange(1, std::memory_order_acq_rel)) {
+    if (!shut_down) g_api.deactivate(m->client);
     g_api.client_close(m->client);  // unregisters every port
   }
+  if (!last) return;  // someone still holds the handle
   if (m->pipe_r >= 0) close(m->pipe_r);
   if (m->pipe_w >= 0) close(m->pipe_w);
   delete m;
@@ -363,13 +418,7 @@ int32_t dx7_jackmidi_remove_port(dx7_jackmidi *m, int32_t slot) {
   if (slot <= 0 || slot >= DX7_JACKMIDI_MAX_PORTS) return -1;
   Port *p = m->ports[slot].exchange(nullptr, std::memory_order_acq_rel);
   if (p == nullptr) return -1;
-  // the callback may hold the pointer for the rest of its cycle: let two cycles pass
-  const int64_t start = m->cycles.load(std::memory_order_acquire);
-  const int64_t deadline = now_ns() + 500000000LL;
-  while (m->cycles.load(std::memory_order_acquire) < start + 2 && now_ns() < deadline &&
-         !m->shut_down.load(std::memory_order_acquire)) {
-    usleep(2000);
-  }
+  wait_two_cycles(m);  // the callback may hold the pointer for the rest of its cycle
   g_api.port_unregister(m->client, p);
   return 0;
 }
@@ -444,11 +493,98 @@ int32_t dx7_jackmidi_read(dx7_jackmidi *m, uint8_t *out, int32_t out_bytes) {
   return static_cast<int32_t>(written);
 }
 
+void dx7_jackmidi_retain(dx7_jackmidi *m) { m->refs.fetch_add(1, std::memory_order_relaxed); }
+
+int32_t dx7_jackmidi_attach_audio(dx7_jackmidi *m, dx7_audio *audio, const uint8_t *device,
+                                  uint8_t *error, int32_t error_bytes) {
+  using namespace dx7::jackmidi;
+  char text[1024];
+  if (m->audio.load() != nullptr) {
+    dx7::put_error(error, error_bytes, "the JACK client already plays a stream");
+    return -1;
+  }
+  const nframes_t rate = g_api.get_sample_rate(m->client);
+  if (static_cast<double>(rate) != dx7_audio_sample_rate(audio)) {
+    snprintf(text, sizeof text,
+             "the JACK server runs at %u Hz, the engine at %.0f Hz: set audio.sample_rate: %u "
+             "(or start jackd with -r %.0f)", rate, dx7_audio_sample_rate(audio), rate,
+             dx7_audio_sample_rate(audio));
+    dx7::put_error(error, error_bytes, text);
+    return -1;
+  }
+  // the playback ports to connect to: those whose name contains `device`, else the
+  // physical ones (system:playback_*)
+  const char *wanted = reinterpret_cast<const char *>(device);
+  const bool by_name = wanted != nullptr && wanted[0] != 0;
+  const char **inputs = g_api.get_ports(m->client, nullptr, kAudioType,
+                                        kIsInput | (by_name ? 0 : kIsPhysical));
+  const char *targets[2] = {nullptr, nullptr};
+  size_t listed = 0;
+  text[0] = 0;
+  for (const char **n = inputs; n != nullptr && *n != nullptr; ++n) {
+    if (by_name && !dx7::contains_nocase(*n, wanted)) {
+      int w = snprintf(text + listed, sizeof text - listed, "%s%s", listed ? ", " : "", *n);
+      if (w > 0 && static_cast<size_t>(w) < sizeof text - listed) listed += static_cast<size_t>(w);
+      continue;
+    }
+    if (targets[0] == nullptr) {
+      targets[0] = *n;
+    } else if (targets[1] == nullptr) {
+      targets[1] = *n;
+    }
+  }
+  if (by_name && targets[0] == nullptr) {
+    char message[1280];
+    snprintf(message, sizeof message,
+             "audio.device '%s': no JACK playback port name contains it; have %s", wanted,
+             listed ? text : "none");
+    dx7::put_error(error, error_bytes, message);
+    if (inputs != nullptr) g_api.free(inputs);
+    return -1;
+  }
+  Port *left = g_api.port_register(m->client, "out_1", kAudioType, kIsOutput, 0);
+  Port *right = g_api.port_register(m->client, "out_2", kAudioType, kIsOutput, 0);
+  if (left == nullptr || right == nullptr) {
+    if (left != nullptr) g_api.port_unregister(m->client, left);
+    if (right != nullptr) g_api.port_unregister(m->client, right);
+    if (inputs != nullptr) g_api.free(inputs);
+    dx7::put_error(error, error_bytes, "JACK refused to register the audio ports");
+    return -1;
+  }
+  dx7_audio_set_block_frames(audio, static_cast<int32_t>(g_api.get_buffer_size(m->client)));
+  m->audio_ports[0] = left;
+  m->audio_ports[1] = right;
+  m->xruns_seen = m->xruns.load();  // not read by the callback until audio is published
+  m->audio.store(audio, std::memory_order_release);  // silence until dx7_audio_start
+  int connected = 0;
+  if (targets[0] != nullptr) connected += g_api.connect(m->client, g_api.port_name(left),
+                                                        targets[0]) == 0;
+  const char *second = targets[1] != nullptr ? targets[1] : targets[0];
+  if (second != nullptr) connected += g_api.connect(m->client, g_api.port_name(right),
+                                                    second) == 0;
+  if (inputs != nullptr) g_api.free(inputs);
+  return connected;
+}
+
+void dx7_jackmidi_detach_audio(dx7_jackmidi *m) {
+  using namespace dx7::jackmidi;
+  if (m->audio.exchange(nullptr, std::memory_order_acq_rel) == nullptr) return;
+  wait_two_cycles(m);
+  if (m->shut_down.load(std::memory_order_acquire)) return;  // the client is gone already
+  for (Port *&p : m->audio_ports) {
+    g_api.port_unregister(m->client, p);
+    p = nullptr;
+  }
+}
+
 void dx7_jackmidi_stats(dx7_jackmidi *m, int64_t *out, int32_t n) {
   const int64_t values[DX7_JACKMIDI_STAT_COUNT] = {
       m->cycles.load(), m->events.load(), m->dropped.load(), m->sent.load(),
       m->shut_down.load(), static_cast<int64_t>(m->rate), m->rt_state.load(),
-      m->rt_priority.load()};
+      m->rt_priority.load(), m->xruns.load(),
+      m->client != nullptr && !m->shut_down.load()
+          ? static_cast<int64_t>(dx7::jackmidi::g_api.get_buffer_size(m->client))
+          : 0};
   for (int32_t i = 0; i < n && i < DX7_JACKMIDI_STAT_COUNT; ++i) out[i] = values[i];
 }
 

@@ -1,7 +1,9 @@
 /* dx7_jackmidi.h - the daemon's JACK MIDI client (midi.api jack), run from C++.
  *
  * One JACK client with a virtual input port, one more input port per source it listens
- * to, and one output port for dump replies. Its process callback (JACK's thread) never
+ * to, and one output port for dump replies (each optional: "" opens none), and the
+ * daemon's audio output ports when a hosted stream is attached (the native backend on
+ * JACK: one client, so one JACK thread, for MIDI and audio). Its process callback (JACK's thread) never
  * enters Python: it copies each incoming event's raw bytes, untouched, with its arrival
  * time and its port's slot into a preallocated single-producer single-consumer ring,
  * writes what dx7_jackmidi_send queued onto the output port, and only when it copied
@@ -19,6 +21,8 @@
 #define DX7_JACKMIDI_H
 
 #include <stdint.h>
+
+#include "dx7_audio.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,7 +43,9 @@ typedef struct dx7_jackmidi dx7_jackmidi; /* one JACK client, opaque */
 #define DX7_JACKMIDI_STAT_RT 6       /* SCHED_FIFO: 0 not yet known, 1 granted, 2 real-time
                                         already, -errno refused (dx7_rt.h) */
 #define DX7_JACKMIDI_STAT_RT_PRIORITY 7 /* the JACK thread's real-time priority, 0 if none */
-#define DX7_JACKMIDI_STAT_COUNT 8
+#define DX7_JACKMIDI_STAT_XRUNS 8    /* xruns the server reported to this client */
+#define DX7_JACKMIDI_STAT_BUFFER 9   /* the server's period, frames (0 once shut down) */
+#define DX7_JACKMIDI_STAT_COUNT 10
 
 /* 1 if libjack.so.0 can be loaded here, else 0. */
 int32_t dx7_jackmidi_available(void);
@@ -50,8 +56,25 @@ int32_t dx7_jackmidi_available(void);
 dx7_jackmidi *dx7_jackmidi_open(const uint8_t *client_name, const uint8_t *in_port,
                                 const uint8_t *out_port, int32_t ring_bytes, uint8_t *error,
                                 int32_t error_bytes);
-/* Deactivate (unless the server shut us down) and close; frees the handle. */
+/* Release one hold on the client (the opener holds one): the last release deactivates
+ * (unless the server shut us down), closes it and frees the handle. A client the server
+ * shut down is closed by the first release (the handle stays until the last): release
+ * it before opening the next client in this process. */
 void dx7_jackmidi_close(dx7_jackmidi *m);
+/* One more hold on the client (a hosted audio stream on it): one more close to free it. */
+void dx7_jackmidi_retain(dx7_jackmidi *m);
+/* Play the hosted stream `audio` (dx7_audio_open_hosted) on this client: refuses a
+ * server whose rate is not the stream's, registers the audio output ports out_1 and
+ * out_2, sets the stream's block to the server's period, lets the process callback
+ * render it (silence until dx7_audio_start) and connects the ports to the playback
+ * ports whose name contains `device` (case-insensitive), else (NULL or "") to the
+ * physical ones. Returns how many of the two ports it connected, or -1 with the reason
+ * in error (nothing changed). One stream per client. */
+int32_t dx7_jackmidi_attach_audio(dx7_jackmidi *m, dx7_audio *audio, const uint8_t *device,
+                                  uint8_t *error, int32_t error_bytes);
+/* Stop rendering the attached stream, wait until the callback let go of it (two cycles,
+ * at most 0.5 s) and unregister its ports. Nothing if none is attached. */
+void dx7_jackmidi_detach_audio(dx7_jackmidi *m);
 /* The pipe's read end: readable when events arrived (or after dx7_jackmidi_wake). */
 int32_t dx7_jackmidi_fd(dx7_jackmidi *m);
 /* Make the pipe readable (so a reader blocked on it looks at its stop flag). */

@@ -15,6 +15,7 @@ from pathlib import Path
 import jack
 import numpy as np
 import pytest
+from dx7d.daemon._jackmidi import JackHost
 from dx7d.daemon._native_audio import NativeOutput
 from dx7d.daemon.audio import (
     HISTOGRAM_BUCKETS,
@@ -64,12 +65,19 @@ def test_the_p999_is_the_edge_of_the_bucket_the_slowest_thousandth_starts_in() -
     assert histogram_quantile_us([0] * HISTOGRAM_BUCKETS, 0.999) == 0
 
 
+def _own_client(synth: Synth) -> Callable[[], JackHost]:
+    """A jack_host for NativeOutput: a client of the engine's own, like the daemon's."""
+    return lambda: JackHost.open("dx7d-unit", synth.c_engine()[0])
+
+
 @pytest.mark.e2e
+@pytest.mark.parametrize("host", ["portaudio", "hosted"])
 def test_the_stream_plays_counts_stamps_and_records_without_python(
-        tmp_path: Path, jack_server: str, synth: Synth) -> None:
+        tmp_path: Path, jack_server: str, synth: Synth, host: str) -> None:
     clock, stats = BlockClock(RATE, BLOCK), AudioStats()
     recorder = WavRecorder(tmp_path / "played.wav", RATE)
-    output = NativeOutput(synth, clock, stats, "jack", None, recorder, client_name="dx7d-unit")
+    output = NativeOutput(synth, clock, stats, "jack", None, recorder, client_name="dx7d-unit",
+                          jack_host=_own_client(synth) if host == "hosted" else None)
     try:
         assert output.device_name.startswith("JACK"), output.device_name
         probe = jack.Client("dx7d-unit-probe", servername=jack_server, no_start_server=True)
@@ -105,6 +113,10 @@ def test_the_stream_plays_counts_stamps_and_records_without_python(
         recorder.stop()
     assert stats.live is None and clock.source is None
     assert stats.counted.callbacks == stats.callbacks >= callbacks
+    if host == "hosted":  # the last holder closed the client: its ports are gone
+        probe = jack.Client("dx7d-unit-probe", servername=jack_server, no_start_server=True)
+        assert probe.get_ports("dx7d-unit:") == []
+        probe.close()
     with wave.open(str(tmp_path / "played.wav")) as played:
         assert played.getnchannels() == 2
         frames = played.getnframes()
@@ -135,3 +147,60 @@ def test_no_device_falls_back_to_the_null_output(jack_server: str, synth: Synth,
                          "no-such-card", None)
     assert output.kind == "null"
     assert "playing into a null output" in caplog.text
+
+
+@pytest.mark.e2e
+def test_a_hosted_stream_refuses_a_server_at_another_rate_and_a_port_not_there(
+        jack_server: str) -> None:
+    synth = Synth(sample_rate=44100, loader="compiled")
+    host = _own_client(synth)
+    with pytest.raises(AudioError, match=r"the JACK server runs at 48000 Hz, the engine at "
+                                         r"44100 Hz: set audio.sample_rate: 48000"):
+        NativeOutput(synth, BlockClock(44100, BLOCK), AudioStats(), "jack", jack_host=host)
+    synth = Synth(sample_rate=RATE, loader="compiled")
+    with pytest.raises(AudioError, match=r"audio.device 'no-such-port': no JACK playback "
+                                         r"port name contains it; have system:playback_1"):
+        NativeOutput(synth, BlockClock(RATE, BLOCK), AudioStats(), "jack", "no-such-port",
+                     jack_host=_own_client(synth))
+    with pytest.raises(AudioError, match=r"audio.device 3: a number picks a PortAudio device"):
+        NativeOutput(synth, BlockClock(RATE, BLOCK), AudioStats(), "jack", 3,
+                     jack_host=_own_client(synth))
+    # nothing was left behind: every refused attempt closed its client
+    probe = jack.Client("dx7d-unit-probe", servername=jack_server, no_start_server=True)
+    assert probe.get_ports("dx7d-unit") == []
+    probe.close()
+
+
+@pytest.mark.e2e
+def test_a_hosted_stream_keeps_the_client_open_until_its_last_holder_lets_go(
+        jack_server: str) -> None:
+    """The MIDI client closing (a reload, a lost server) under a playing stream: the
+    stream keeps rendering on it; the client closes when the stream lets go too."""
+    import queue
+
+    from dx7d.daemon._jackmidi import JackInputs
+
+    synth = Synth(sample_rate=RATE, loader="compiled")
+    midi = JackInputs("dx7d-unit", "in", queue.SimpleQueue(), "replies",
+                      synth.c_engine()[0])
+    stats = AudioStats()
+    output = NativeOutput(synth, BlockClock(RATE, BLOCK), stats, "jack", "playback",
+                          jack_host=midi.host)
+    probe = jack.Client("dx7d-unit-probe", servername=jack_server, no_start_server=True)
+    try:
+        names = sorted(p.name for p in probe.get_ports("dx7d-unit:"))
+        assert names == ["dx7d-unit:in", "dx7d-unit:out_1", "dx7d-unit:out_2",
+                         "dx7d-unit:replies"], names
+        connected = probe.get_all_connections("dx7d-unit:out_2")
+        assert [p.name for p in connected] == ["system:playback_2"]
+        output.start()
+        _wait_for("callbacks", lambda: stats.callbacks >= 10)
+        midi.close()
+        callbacks = stats.callbacks
+        _wait_for("callbacks after MIDI let go", lambda: stats.callbacks >= callbacks + 10)
+        assert output.is_active()
+    finally:
+        output.stop()
+        midi.close()
+    assert probe.get_ports("dx7d-unit:") == []
+    probe.close()

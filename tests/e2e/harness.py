@@ -393,13 +393,14 @@ class Rig:
 
     def connect(self, audio_client: str | None = "dx7d") -> None:
         """Connect to the daemon's ports (they must exist); its audio ports are those of
-        the JACK client ``audio_client``, or with None of the one client other than
-        ``system`` that has audio outputs (whatever name PortAudio gave it)."""
+        the JACK client ``audio_client`` or of its MIDI client ``dx7d-in`` (the native
+        output plays on it when MIDI is on JACK), or with None of the one client other
+        than ``system`` that has audio outputs (whatever name PortAudio gave it)."""
         self.client.activate()
         deadline = time.monotonic() + 10
         while True:
             outs = [p.name for p in self.client.get_ports(is_audio=True, is_output=True)
-                    if p.name.split(":")[0] == audio_client
+                    if p.name.split(":")[0] in (audio_client, "dx7d-in")
                     or (audio_client is None and p.name.split(":")[0] != "system")]
             mins = [p.name for p in self.client.get_ports("dx7d-in:", is_midi=True,
                                                           is_input=True)]

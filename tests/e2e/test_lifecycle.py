@@ -187,11 +187,53 @@ def test_a_lost_audio_device_keeps_the_daemon_running_and_pinging(tmp_path: Path
         second = daemon.control()["audio"]
         assert first["output"] == second["output"] == "null"
         assert second["callbacks"] > first["callbacks"]
-        # PortAudio cannot reopen JACK in this process once the server died (closing the
-        # dead stream hangs inside Pa_CloseStream): the daemon says so instead of hanging.
-        # Should a PortAudio release make this fail, restart the server here and test that
-        # the daemon comes back to it (control /status "output" == the backend).
-        daemon.wait_log("PortAudio did not release the lost stream")
+        if audio_backend == "pyaudio":
+            # PortAudio cannot reopen JACK in this process once the server died (closing
+            # the dead stream hangs inside Pa_CloseStream): the daemon says so instead of
+            # hanging. Should a PortAudio release make this fail, test as for native below.
+            daemon.wait_log("PortAudio did not release the lost stream")
+        else:
+            # the native output plays on the engine's own JACK client, not PortAudio's:
+            # a server that comes back is played on again by the same process
+            jack.restart()
+            daemon.wait_log("audio device is back")
+            index = len(daemon.notifications)
+            _wait_ticks(daemon, index, 1)
+            audio = daemon.control()["audio"]
+            assert audio["output"] == "native" and "JACK" in audio["device"], audio
+            assert "PortAudio did not release" not in daemon.log()
+        assert daemon.stop() == 0, daemon.log()
+    finally:
+        if daemon.proc is not None and daemon.proc.poll() is None:
+            daemon.kill()
+        jack.close()
+
+
+def test_jack_midi_and_native_audio_come_back_with_a_restarted_server(
+        tmp_path: Path, audio_backend: str) -> None:
+    """Audio and MIDI on JACK, the server dies and comes back: MIDI reopens its client,
+    and the native output (which plays on that client) plays again; PyAudio's cannot."""
+    jack = JackServer()
+    daemon = DaemonProcess(tmp_path, {"control": {"listen": f"127.0.0.1:{free_port()}"}},
+                           environ={"JACK_DEFAULT_SERVER": jack.name,
+                                    "JACK_NO_START_SERVER": "1", **WATCHDOG_ENV})
+    hosted = "JACK: dx7d-in:out_1/out_2"
+    try:
+        daemon.start()
+        assert (daemon.control()["audio"]["device"] == hosted) == (audio_backend == "native")
+        jack.terminate()
+        daemon.wait_log("lost (stream stopped")
+        jack.restart()
+        daemon.wait_log("MIDI (jack): listening on", count=2)
+        if audio_backend == "pyaudio":
+            daemon.wait_log("PortAudio did not release the lost stream")
+        else:
+            daemon.wait_log("audio device is back")
+            index = len(daemon.notifications)
+            _wait_ticks(daemon, index, 1)
+            audio = daemon.control()["audio"]
+            assert audio["output"] == "native" and audio["device"] == hosted, audio
+            daemon.wait_notification("WATCHDOG=1", after=index)
         assert daemon.stop() == 0, daemon.log()
     finally:
         if daemon.proc is not None and daemon.proc.poll() is None:
