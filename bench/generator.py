@@ -9,7 +9,10 @@ far apart, named), as 32-voice cartridges with seeds 0, 1, 2, ...
 
 Prints: 1. raw pass rates (before screening) and the delivered cartridges' checks;
 2. realism: Frechet distance of MFCC-mean statistics (one note per voice) to held-out
-real voices, next to the floor (two halves of the real voices); 3. held-out
+real voices, next to the floor (two halves of the real voices), split into its mean and
+covariance terms, with what it is made of: held-out voices rebuilt from their latents
+(0-99 parameters at the median, as generation decodes, or drawn from their heads) and
+ours before the far-apart picking (screened only); 3. held-out
 reconstruction per parameter against the most-common-value baseline; 4. the latent
 knobs: smoothness of one-dimension sweeps and what each dimension changes; 5. speed
 (a screened cartridge on one core; a knob move) and the model's training time.
@@ -32,7 +35,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import numpy.typing as npt  # noqa: E402
-from dx7d.generator._params import HEADS, VOICE_PARAMS, canonical  # noqa: E402
+from dx7d.generator._params import HEADS, VOICE_PARAMS, canonical, decode_outputs  # noqa: E402
 from dx7d.generator.corpus import Corpus, build_corpus  # noqa: E402
 from dx7d.generator.evaluate import baseline_accuracy, reconstruction_accuracy  # noqa: E402
 from dx7d.generator.explain import describe, knob_steps, sweep  # noqa: E402
@@ -58,6 +61,27 @@ def frechet(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
     s1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
     cross = np.sqrt(np.clip(np.linalg.eigvalsh(s1 @ c2 @ s1), 0, None)).sum()
     return float(((mu1 - mu2) ** 2).sum() + np.trace(c1) + np.trace(c2) - 2 * cross)
+
+
+def frechet_terms(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]
+                  ) -> tuple[float, float]:
+    """(mean term, covariance term) of ``frechet(a, b)``: the squared distance of the means
+    and the rest."""
+    mean = float(((a.mean(axis=0) - b.mean(axis=0)) ** 2).sum())
+    return mean, frechet(a, b) - mean
+
+
+def drawn_voices(out: npt.NDArray[np.float32], rng: np.random.Generator
+                 ) -> npt.NDArray[np.uint8]:
+    """Decoder outputs -> voices with each 0-99 parameter drawn from its head (inverse CDF
+    at a uniform number) instead of the median; categorical ones at their argmax."""
+    from dx7d.generator._params import ORD_INDEX, ORD_MAX, ordinal_pmf
+
+    v = decode_outputs(out)
+    cdf = np.cumsum(ordinal_pmf(out), axis=2)
+    u = rng.random(cdf.shape[:2]) * cdf[..., -1]
+    v[:, ORD_INDEX] = np.minimum((cdf < u[..., None]).sum(axis=2), ORD_MAX).astype(np.uint8)
+    return v
 
 
 def mfcc_matrix(sounds: list[Sound]) -> npt.NDArray[np.float64]:
@@ -121,8 +145,6 @@ def main() -> int:
     uni = uniform_voices(rng, n)
     rate_a, sounds_a, why_a = pass_rate(model, uni, model.encode(uni), ear)
     z = rng.standard_normal((n, model.latent)).astype(np.float32)
-    from dx7d.generator._params import decode_outputs
-
     site = decode_outputs(model.decode_raw(z), argmax=True)  # every head's argmax
     rate_b, sounds_b, why_b = pass_rate(model, site, z, ear)
 
@@ -166,12 +188,35 @@ def main() -> int:
 
     print(f"\n2. realism: Frechet distance of MFCC means, {half} real held-out voices vs "
           f"{n} voices each")
-    fd = {"floor: real half vs real half": floor,
-          "(a) uniform random": frechet(ref, mfcc_matrix(sounds_a)),
-          "(b) site's method": frechet(ref, mfcc_matrix(sounds_b)),
-          "(c) ours": frechet(ref, mfcc_matrix(sounds_c))}
-    for label, value in fd.items():
-        print(f"   {label:<32} {value:>9.1f}   {value / floor:>6.2f} x floor")
+    # what (c) is made of (a generator of its own, so the figures above keep their draws)
+    parts = np.random.default_rng(2025)
+    other_half = test.voices[order[half:2 * half]]
+    rebuilt_out = model.decode_raw(model.encode(other_half))
+    rebuilt_median = [ear.listen(canonical(v)) for v in decode_outputs(rebuilt_out)]
+    rebuilt_drawn = [ear.listen(canonical(v)) for v in drawn_voices(rebuilt_out, parts)]
+    screened: list[Sound] = []
+    while len(screened) < n:
+        zz = parts.standard_normal((n, model.latent)).astype(np.float32)
+        for v, z1 in zip(model.decode(zz), zz, strict=True):
+            cand = Candidate(canonical(v), z1)
+            screen(cand, model, ear)
+            if cand.passed and cand.sound is not None and len(screened) < n:
+                screened.append(cand.sound)
+    rows = {"floor: real half vs real half": mfcc_matrix(real_b),
+            "(a) uniform random": mfcc_matrix(sounds_a),
+            "(b) site's method": mfcc_matrix(sounds_b),
+            "(c) ours": mfcc_matrix(sounds_c),
+            "(c) before far-apart picking": mfcc_matrix(screened),
+            "held-out rebuilt, 0-99 median": mfcc_matrix(rebuilt_median),
+            "held-out rebuilt, 0-99 drawn": mfcc_matrix(rebuilt_drawn)}
+    print(f"   {'':<32} {'distance':>9}   {'x floor':>8}   {'mean term':>9} {'cov term':>9}")
+    for label, feats in rows.items():
+        value = frechet(ref, feats)
+        mean_term, cov_term = frechet_terms(ref, feats)
+        print(f"   {label:<32} {value:>9.1f}   {value / floor:>6.2f} x   {mean_term:>9.1f} "
+              f"{cov_term:>9.1f}")
+    ratio = mfcc_matrix(sounds_c).var(axis=0) / ref.var(axis=0)
+    print("   (c) variance / real variance, MFCC 0-19: " + " ".join(f"{r:.2f}" for r in ratio))
     print("   target: (c) <= 1.5 x floor")
 
     print(f"\n3. held-out reconstruction ({len(test)} voices): parameters right (categorical "
